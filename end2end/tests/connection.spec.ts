@@ -1,0 +1,43 @@
+import { expect, test } from '@playwright/test';
+import { openWorkspace, recordMetric, uniqueRoom } from './support/actions';
+import { expectConnected, expectNotConnected } from './support/checks';
+import { badge, readAttempt, readConnectedAt, readCountdownMs } from './support/finders';
+
+test('connects, reports load→connected, and reconnects at once when back online', async ({
+  context,
+}) => {
+  const page = await openWorkspace(context, { room: uniqueRoom('conn'), name: 'Alice' });
+
+  await test.step('badge shows Connected and is announced politely', async () => {
+    await expectConnected(page);
+    await expect(badge(page)).toHaveAttribute('aria-live', 'polite');
+  });
+
+  await test.step('measure load → Connected', async () => {
+    await page.waitForFunction(() => typeof window.__tidings?.connectedAt === 'number');
+    const connectedAt = await readConnectedAt(page);
+    expect(connectedAt, 'window.__tidings.connectedAt').toBeGreaterThan(0);
+    recordMetric('load_to_connected_ms', Math.round(connectedAt!));
+  });
+
+  await test.step('going offline leaves Connected and backs off past 2 s', async () => {
+    await context.setOffline(true);
+    await expectNotConnected(page);
+    await expect(badge(page)).toHaveText(/^(Connecting|Reconnecting|Offline)$/);
+    await expect
+      .poll(() => readCountdownMs(page), {
+        message: 'while offline the page keeps retrying until a wait of more than 2 s is scheduled',
+        timeout: 40_000,
+        intervals: [100, 250],
+      })
+      .toBeGreaterThan(2_000);
+    expect(await readAttempt(page), 'conn-attempt counts the tries').toBeGreaterThan(0);
+  });
+
+  await test.step('coming back online reconnects at once, not after the scheduled wait', async () => {
+    const onlineAt = Date.now();
+    await context.setOffline(false);
+    await expectConnected(page, { timeout: 1_500 });
+    console.log(`METRIC online_to_connected_ms=${Date.now() - onlineAt}`);
+  });
+});

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, clippy (server and browser
+# feature sets, warnings denied), unit and integration tests, the release
+# build, and the Playwright suite in Debian's Chromium. Installs what it
+# needs first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+source scripts/env.sh
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --check
+
+step "clippy (ssr, all targets)"
+cargo clippy --features ssr --all-targets -- -D warnings
+step "clippy (hydrate, wasm32)"
+cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
+
+step "unit, integration and property tests"
+cargo test --features ssr
+
+step "the fuzz target builds (run it with cargo +nightly fuzz; see README)"
+cargo check --manifest-path fuzz/Cargo.toml
+
+step "release build (WASM site, then the server with the site embedded)"
+cargo leptos build --release --precompress --bin-features embed
+wasm=target/site/pkg/tidings.wasm
+raw=$(wc -c < "$wasm")
+gz=$(gzip -9 -c "$wasm" | wc -c)
+echo "METRIC wasm_release_bytes=$raw wasm_release_gzip_bytes=$gz"
+
+step "end-to-end (Playwright, Chromium) against a copy of the binary alone in a directory"
+run_dir=$(mktemp -d)
+trap 'rm -rf "$run_dir"' EXIT
+cp target/release/tidings "$run_dir/"
+(cd end2end && TIDINGS_BIN="$run_dir/tidings" TIDINGS_RUN_DIR="$run_dir" npx playwright test)
+if [ -f end2end/test-results/metrics.json ]; then
+  echo "METRIC $(cat end2end/test-results/metrics.json)"
+fi

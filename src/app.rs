@@ -1,0 +1,44 @@
+//! The page shell and the app: routes, and the realtime client provided
+//! as context to every component.
+
+use crate::client::RealtimeClient;
+use crate::pages::Workspace;
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    StaticSegment,
+    components::{Route, Router, Routes},
+};
+
+/// The HTML document around the app (server-rendered).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_context(RealtimeClient::new());
+    view! {
+        <Stylesheet id="leptos" href="/pkg/tidings.css"/>
+        <Title text="Tidings"/>
+        <Router>
+            <Routes fallback=|| "Page not found.".into_view()>
+                <Route path=StaticSegment("") view=Workspace/>
+            </Routes>
+        </Router>
+    }
+}

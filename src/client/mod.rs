@@ -1,0 +1,180 @@
+//! The realtime client a Leptos app uses: reactive signals for connection
+//! status and view state, plus `send`/`subscribe`. Provided as context by
+//! the app; components read it and never touch a socket.
+//!
+//! The logic lives in pure modules tested natively ([`reconnect`],
+//! [`outbox`], [`store`]); `transport` drives them with browser I/O under
+//! `hydrate` and is a no-op on the server.
+
+pub mod outbox;
+#[cfg(feature = "hydrate")]
+mod page_marks;
+pub mod reconnect;
+pub mod storage;
+pub mod store;
+mod transport;
+
+use crate::protocol::{ClientMsg, Level};
+use leptos::prelude::*;
+pub use outbox::OutboxFull;
+pub use reconnect::{ConnectionView, Phase};
+pub use store::Store;
+
+/// How long a toast stays (ms).
+pub const TOAST_MS: u64 = 5_000;
+/// Toasts shown at once; older ones are dropped.
+pub const MAX_TOASTS: usize = 5;
+
+/// A transient notice.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Toast {
+    pub id: u64,
+    pub level: Level,
+    pub title: String,
+    pub body: Option<String>,
+    pub expires_at: u64,
+}
+
+/// Who the guest is when connecting.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Identity {
+    /// Guest display name (ignored with a token: the token names you).
+    pub name: String,
+    /// Stable guest id.
+    pub uid: String,
+    /// A token: sent in an `auth` frame right after the socket opens (not
+    /// in the URL, so it stays out of access logs).
+    pub token: Option<String>,
+}
+
+/// Tuning of the client; every field documents its default.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RealtimeOptions {
+    /// Backoff, attempts, heartbeat and connect deadlines.
+    pub reconnect: reconnect::ReconnectConfig,
+    /// Outbox size, ack timeout, attempts and expiry.
+    pub retry: outbox::RetryConfig,
+}
+
+/// Reactive handle to the connection; `Copy`, so pass it freely.
+#[derive(Clone, Copy)]
+pub struct RealtimeClient {
+    /// Connection state for the status badge.
+    pub status: RwSignal<ConnectionView>,
+    /// View state reduced from server frames.
+    pub store: RwSignal<Store>,
+    /// A clock ticking every 250 ms while connected or retrying (ms).
+    pub now_ms: RwSignal<u64>,
+    pub toasts: RwSignal<Vec<Toast>>,
+    /// Frames in the outbox (not acknowledged yet).
+    pub queued: RwSignal<usize>,
+    options: StoredValue<RealtimeOptions>,
+    transport: StoredValue<Option<transport::Handle>, LocalStorage>,
+}
+
+impl Default for RealtimeClient {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RealtimeClient {
+    /// A client with the default options.
+    pub fn new() -> Self {
+        Self::with_options(RealtimeOptions::default())
+    }
+
+    /// A client with custom reconnect and retry settings.
+    pub fn with_options(options: RealtimeOptions) -> Self {
+        RealtimeClient {
+            status: RwSignal::new(reconnect::Machine::new(options.reconnect.clone(), 1).view()),
+            store: RwSignal::new(Store::default()),
+            now_ms: RwSignal::new(0),
+            toasts: RwSignal::new(Vec::new()),
+            queued: RwSignal::new(0),
+            options: StoredValue::new(options),
+            transport: StoredValue::new_local(None),
+        }
+    }
+
+    /// Connects as `identity` (in the browser; nothing on the server). A
+    /// second call reconnects under the new identity.
+    pub fn connect(&self, identity: Identity) {
+        let existing = self.transport.with_value(|t| t.clone());
+        match existing {
+            Some(handle) => handle.set_identity(identity),
+            None => {
+                let options = self.options.get_value();
+                let handle = transport::Handle::start(*self, identity, options);
+                self.transport.set_value(handle);
+            }
+        }
+    }
+
+    fn with_transport<R>(&self, f: impl FnOnce(&transport::Handle) -> R) -> Option<R> {
+        let handle = self.transport.with_value(|t| t.clone())?;
+        Some(f(&handle))
+    }
+
+    /// Subscribes to `topic`, now and after every reconnect (resuming from
+    /// the last message received: missed messages are replayed, or a `gap`
+    /// says what is lost).
+    pub fn subscribe(&self, topic: &str) {
+        self.subscribe_with_history(topic, 0);
+    }
+
+    /// Like [`RealtimeClient::subscribe`], and a fresh subscription also
+    /// gets the last `history` messages.
+    pub fn subscribe_with_history(&self, topic: &str, history: u32) {
+        self.with_transport(|t| t.subscribe(topic, history));
+    }
+
+    /// Sends a frame that changes state. It waits in the bounded outbox
+    /// until acknowledged: sent now or after reconnecting, in order, and
+    /// re-sent after an ack timeout. Errs when the outbox is full.
+    pub fn send(&self, topic: Option<&str>, msg: ClientMsg) -> Result<(), OutboxFull> {
+        self.with_transport(|t| t.send(topic, msg, true))
+            .unwrap_or(Ok(()))
+    }
+
+    /// Sends ephemeral state (typing); dropped when not connected.
+    pub fn send_ephemeral(&self, topic: Option<&str>, msg: ClientMsg) {
+        self.with_transport(|t| t.send(topic, msg, false));
+    }
+
+    /// Tries to connect at once (the "Retry now" button).
+    pub fn retry_now(&self) {
+        self.with_transport(|t| t.retry_now());
+    }
+
+    /// Shows a toast.
+    pub fn toast(&self, level: Level, title: impl Into<String>, body: Option<String>) {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let expires_at = self.now_ms.get_untracked() + TOAST_MS;
+        let title = title.into();
+        self.toasts.update(|list| {
+            list.push(Toast {
+                id,
+                level,
+                title,
+                body,
+                expires_at,
+            });
+            while list.len() > MAX_TOASTS {
+                list.remove(0);
+            }
+        });
+    }
+
+    /// Removes a toast.
+    pub fn dismiss_toast(&self, id: u64) {
+        self.toasts.update(|list| list.retain(|t| t.id != id));
+    }
+}
+
+/// The client from context (panics if the app did not provide one: a
+/// programming error, not input).
+pub fn use_realtime() -> RealtimeClient {
+    expect_context::<RealtimeClient>()
+}

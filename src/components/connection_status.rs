@@ -1,0 +1,89 @@
+//! `<ConnectionStatus/>`: a compact badge and a detailed view (state,
+//! attempt, countdown to the next try, last error, "Retry now").
+
+use crate::client::{Phase, use_realtime};
+use leptos::prelude::*;
+
+/// The `data-state` value for a view.
+fn state_name(phase: Phase, ever_connected: bool) -> &'static str {
+    match phase {
+        Phase::Idle => "connecting",
+        Phase::Connected => "connected",
+        Phase::Offline => "offline",
+        Phase::Connecting | Phase::Waiting if ever_connected => "reconnecting",
+        Phase::Connecting | Phase::Waiting => "connecting",
+    }
+}
+
+/// Connection badge plus an expandable details panel.
+#[component]
+pub fn ConnectionStatus() -> impl IntoView {
+    let client = use_realtime();
+    let status = client.status;
+    let state = move || {
+        let s = status.read();
+        state_name(s.phase, s.ever_connected)
+    };
+    let label = move || {
+        let s = status.read();
+        match s.phase {
+            Phase::Idle => "Connecting",
+            _ => s.label(),
+        }
+    };
+    let countdown_ms = move || status.read().countdown_ms(client.now_ms.get());
+    let countdown_text = move || {
+        countdown_ms()
+            .map(|ms| format!("{}s", ms.div_ceil(1000)))
+            .unwrap_or_default()
+    };
+    let can_retry = move || matches!(status.read().phase, Phase::Waiting | Phase::Offline);
+    view! {
+        <div class="conn">
+            <span class="conn-badge" data-testid="conn-badge" data-state=state aria-live="polite"
+                role="status">
+                <span class="dot" aria-hidden="true"></span>
+                {label}
+            </span>
+            <details class="conn-details" data-testid="conn-details">
+                <summary>"Details"</summary>
+                <dl>
+                    <dt>"State"</dt>
+                    <dd data-testid="conn-state">{label}</dd>
+                    <dt>"Attempt"</dt>
+                    <dd data-testid="conn-attempt">{move || status.read().attempt}</dd>
+                    <dt>"Next try in"</dt>
+                    <dd data-testid="conn-countdown"
+                        data-ms=move || countdown_ms().map(|m| m.to_string()).unwrap_or_default()>
+                        {countdown_text}
+                    </dd>
+                    <dt>"Last error"</dt>
+                    <dd data-testid="conn-last-error">
+                        {move || status.read().last_error.clone().unwrap_or_else(|| "—".into())}
+                    </dd>
+                    <dt>"Network"</dt>
+                    <dd>{move || if status.read().browser_offline { "offline" } else { "online" }}</dd>
+                </dl>
+                <button data-testid="retry-now" disabled=move || !can_retry()
+                    on:click=move |_| client.retry_now()>
+                    "Retry now"
+                </button>
+            </details>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_distinguish_first_connect_from_reconnect() {
+        assert_eq!(state_name(Phase::Idle, false), "connecting");
+        assert_eq!(state_name(Phase::Waiting, false), "connecting");
+        assert_eq!(state_name(Phase::Waiting, true), "reconnecting");
+        assert_eq!(state_name(Phase::Connecting, true), "reconnecting");
+        assert_eq!(state_name(Phase::Connected, true), "connected");
+        assert_eq!(state_name(Phase::Offline, true), "offline");
+    }
+}

@@ -1,0 +1,14 @@
+//! Reusable realtime components, one per file. They take props and read
+//! the realtime client from context; none touches a socket.
+
+mod connection_status;
+mod operation_progress;
+mod streaming_response;
+mod toasts;
+mod typing_indicator;
+
+pub use connection_status::ConnectionStatus;
+pub use operation_progress::OperationProgress;
+pub use streaming_response::StreamingResponse;
+pub use toasts::Toasts;
+pub use typing_indicator::TypingIndicator;

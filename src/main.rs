@@ -1,0 +1,93 @@
+//! The `tidings` binary: configuration, logging, then `server::run` until
+//! SIGINT or SIGTERM.
+
+#[cfg(feature = "ssr")]
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    use clap::Parser;
+    use tidings::server::{Config, run};
+
+    let config = Config::parse();
+    if let Err(message) = config.validate() {
+        eprintln!("error: {message}");
+        return std::process::ExitCode::from(2);
+    }
+    if let Some(tidings::server::config::Command::Token(args)) = &config.command {
+        return mint(&config, args);
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tidings=info".into()),
+        )
+        .init();
+    let listener = match tokio::net::TcpListener::bind(config.addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot listen on --addr {}: {e}", config.addr);
+            return std::process::ExitCode::from(1);
+        }
+    };
+    tracing::info!("Tidings listening on http://{}", config.addr);
+    match run(listener, config, shutdown_signal()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
+
+/// `tidings token ...`: prints a signed token.
+#[cfg(feature = "ssr")]
+fn mint(
+    config: &tidings::server::Config,
+    args: &tidings::server::config::TokenArgs,
+) -> std::process::ExitCode {
+    use tidings::server::auth::{Auth, Claims};
+    let Some(secret) = &config.jwt_secret else {
+        eprintln!(
+            "error: --jwt-secret (or TIDINGS_JWT_SECRET) is required to mint a token the server will accept"
+        );
+        return std::process::ExitCode::from(2);
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let claims = Claims {
+        sub: args.sub.clone(),
+        name: args.name.clone(),
+        exp: now + args.ttl,
+        subscribe: args.subscribe.clone(),
+        publish: args.publish.clone(),
+    };
+    println!("{}", Auth::new(secret.as_bytes()).mint(&claims));
+    std::process::ExitCode::SUCCESS
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+#[cfg(feature = "ssr")]
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+#[cfg(not(feature = "ssr"))]
+fn main() {}

@@ -1,0 +1,32 @@
+//! The shared protocol: every frame the server and the browser exchange,
+//! defined once and compiled into both.
+//!
+//! Rules: serde + uuid only. No tokio, no web-sys, no leptos, no I/O, so
+//! this module builds natively and for wasm32 and is tested natively.
+//! See `docs/protocol.md` for the wire form of every frame.
+
+mod codec;
+mod errors;
+mod frames;
+mod ids;
+mod ops;
+mod resume;
+mod streams;
+
+#[cfg(test)]
+mod tests;
+
+pub use codec::{
+    DecodeError, MAX_TOPIC_LEN, decode_client, decode_server, encode_client, encode_server,
+    validate_topic,
+};
+pub use errors::{ErrorCode, close};
+pub use frames::*;
+pub use ids::*;
+pub use ops::*;
+pub use resume::*;
+pub use streams::*;
+
+/// Version of this protocol, announced in the `welcome` frame. Bumped on
+/// any change that an older peer could not read.
+pub const PROTOCOL_VERSION: u32 = 1;

@@ -1,0 +1,247 @@
+//! Identity and access: HS256 tokens (`jsonwebtoken`) carrying who the
+//! holder is and glob rules for the topics they may subscribe and publish
+//! to; guests with a chosen name limited to configurable topic patterns.
+
+use crate::protocol::User;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use serde::{Deserialize, Serialize};
+
+/// Claims of a Tidings token.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Claims {
+    /// Stable user id.
+    pub sub: String,
+    /// Display name.
+    pub name: String,
+    /// Expiry, seconds since the Unix epoch.
+    pub exp: u64,
+    /// Topic patterns the holder may subscribe to (`*` and `?` globs).
+    #[serde(default)]
+    pub subscribe: Vec<String>,
+    /// Topic patterns the holder may publish to (and type, start and
+    /// cancel jobs in).
+    #[serde(default)]
+    pub publish: Vec<String>,
+}
+
+/// What a connection may do.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Access {
+    pub user: User,
+    pub subscribe: Vec<String>,
+    pub publish: Vec<String>,
+    pub guest: bool,
+}
+
+impl Access {
+    pub fn can_subscribe(&self, topic: &str) -> bool {
+        self.subscribe.iter().any(|p| glob_match(p, topic))
+    }
+
+    pub fn can_publish(&self, topic: &str) -> bool {
+        self.publish.iter().any(|p| glob_match(p, topic))
+    }
+
+    /// A guest: chosen name, id from the browser, the guest patterns for
+    /// both subscribing and publishing. Guest ids never collide with token
+    /// users' ids (`guest-` vs `user-` prefixes).
+    pub fn guest(name: String, uid: String, patterns: &[String]) -> Self {
+        Access {
+            user: User {
+                id: format!("guest-{uid}"),
+                name,
+            },
+            subscribe: patterns.to_vec(),
+            publish: patterns.to_vec(),
+            guest: true,
+        }
+    }
+}
+
+/// Why a token was refused (never more detail than this on the wire).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthError {
+    Invalid,
+    Expired,
+}
+
+/// Signs and checks tokens with one HS256 secret.
+#[derive(Clone)]
+pub struct Auth {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl Auth {
+    pub fn new(secret: &[u8]) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 5;
+        Auth {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }
+    }
+
+    /// A signed token for `claims`.
+    pub fn mint(&self, claims: &Claims) -> String {
+        encode(&Header::new(Algorithm::HS256), claims, &self.encoding).unwrap_or_default()
+    }
+
+    /// Checks a token and returns what its holder may do.
+    pub fn verify(&self, token: &str) -> Result<Access, AuthError> {
+        let data =
+            decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
+                match e.kind() {
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+                    _ => AuthError::Invalid,
+                }
+            })?;
+        let c = data.claims;
+        let name: String = c
+            .name
+            .chars()
+            .filter(|ch| !ch.is_control())
+            .take(40)
+            .collect();
+        if c.sub.is_empty() || c.sub.len() > 128 {
+            return Err(AuthError::Invalid);
+        }
+        Ok(Access {
+            user: User {
+                id: format!("user-{}", c.sub),
+                name: if name.trim().is_empty() {
+                    c.sub.clone()
+                } else {
+                    name
+                },
+            },
+            subscribe: c.subscribe,
+            publish: c.publish,
+            guest: false,
+        })
+    }
+}
+
+/// A random secret, hex encoded (used when none is configured).
+pub fn random_secret() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Glob match: `*` matches any run of characters (also empty), `?` any one
+/// character; everything else matches itself.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// Parses a duration like `90s`, `15m`, `1h`, `7d` (or plain seconds).
+pub fn parse_ttl(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 90s, 15m, 1h, 7d"))?;
+    let mult = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(format!("`{s}`: unknown unit `{unit}` (use s, m, h or d)")),
+    };
+    n.checked_mul(mult)
+        .filter(|v| *v > 0)
+        .ok_or_else(|| format!("`{s}` is out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("room:*", "room:lobby"));
+        assert!(glob_match("room:*", "room:"));
+        assert!(!glob_match("room:*", "rooms:x"));
+        assert!(glob_match("*", "anything"));
+        assert!(glob_match("a?c", "abc"));
+        assert!(!glob_match("a?c", "ac"));
+        assert!(glob_match("*:team-*", "room:team-red"));
+        assert!(!glob_match("room:lobby", "room:lobby2"));
+        assert!(glob_match("**x", "abx"));
+    }
+
+    fn claims(exp: u64) -> Claims {
+        Claims {
+            sub: "alice".into(),
+            name: "Alice".into(),
+            exp,
+            subscribe: vec!["room:*".into()],
+            publish: vec!["room:lobby".into()],
+        }
+    }
+
+    fn now() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    }
+
+    #[test]
+    fn minted_tokens_verify_and_carry_rules() {
+        let auth = Auth::new(b"0123456789abcdef0123456789abcdef");
+        let access = auth.verify(&auth.mint(&claims(now() + 60))).unwrap();
+        assert_eq!(access.user.id, "user-alice");
+        assert!(access.can_subscribe("room:x") && !access.can_subscribe("admin:x"));
+        assert!(access.can_publish("room:lobby") && !access.can_publish("room:x"));
+        assert!(!access.guest);
+    }
+
+    #[test]
+    fn bad_expired_and_foreign_tokens_are_refused() {
+        let auth = Auth::new(b"0123456789abcdef0123456789abcdef");
+        let other = Auth::new(b"another secret, another server..");
+        assert_eq!(auth.verify("nonsense"), Err(AuthError::Invalid));
+        assert_eq!(
+            auth.verify(&other.mint(&claims(now() + 60))),
+            Err(AuthError::Invalid)
+        );
+        assert_eq!(
+            auth.verify(&auth.mint(&claims(now() - 3_600))),
+            Err(AuthError::Expired)
+        );
+    }
+
+    #[test]
+    fn ttls_parse_with_units() {
+        assert_eq!(parse_ttl("90"), Ok(90));
+        assert_eq!(parse_ttl("15m"), Ok(900));
+        assert_eq!(parse_ttl("1h"), Ok(3_600));
+        assert_eq!(parse_ttl("7d"), Ok(604_800));
+        assert!(parse_ttl("1y").is_err());
+        assert!(parse_ttl("h").is_err());
+        assert!(parse_ttl("0s").is_err());
+    }
+}

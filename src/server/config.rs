@@ -1,0 +1,274 @@
+//! Server configuration: every option is a flag and an environment
+//! variable, with its default documented here and in `tidings --help`.
+//! Invalid values make clap exit with a message naming the option.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Tidings: a realtime hub and web app in one binary.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "tidings", version, about)]
+pub struct Config {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Address to listen on.
+    #[arg(long, env = "TIDINGS_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// Directory holding the built site (pkg/*.js, *.wasm, *.css).
+    #[arg(long, env = "TIDINGS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+
+    /// The server sends a `ping` frame this often (ms).
+    #[arg(long, env = "TIDINGS_HEARTBEAT_INTERVAL_MS", default_value_t = 15_000,
+          value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub heartbeat_interval_ms: u64,
+
+    /// A connection that sends no frame for this long is closed with code
+    /// 4000 (ms). Must exceed the heartbeat interval.
+    #[arg(long, env = "TIDINGS_HEARTBEAT_TIMEOUT_MS", default_value_t = 35_000,
+          value_parser = clap::value_parser!(u64).range(200..=1_800_000))]
+    pub heartbeat_timeout_ms: u64,
+
+    /// On SIGINT/SIGTERM, sockets are closed with 1001 and the process
+    /// exits at the latest after this long (ms).
+    #[arg(long, env = "TIDINGS_SHUTDOWN_GRACE_MS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(0..=120_000))]
+    pub shutdown_grace_ms: u64,
+
+    /// Hard limit of frames queued for one connection: past it the
+    /// connection is closed as a slow consumer (4001). Past 3/4 of it,
+    /// ephemeral frames (typing, progress) are dropped.
+    #[arg(long, env = "TIDINGS_OUTBOUND_QUEUE", default_value_t = 512,
+          value_parser = clap::value_parser!(u64).range(8..=1_000_000))]
+    pub outbound_queue: u64,
+
+    /// Hard limit of bytes queued for one connection (same rules).
+    #[arg(long, env = "TIDINGS_OUTBOUND_BYTES", default_value_t = 1_048_576,
+          value_parser = clap::value_parser!(u64).range(65_536..=1_073_741_824))]
+    pub outbound_bytes: u64,
+
+    /// Messages of history kept per topic for resume.
+    #[arg(long, env = "TIDINGS_HISTORY_MESSAGES", default_value_t = 1_000,
+          value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    pub history_messages: u64,
+
+    /// Age after which a message leaves a topic's history (ms).
+    #[arg(long, env = "TIDINGS_HISTORY_MS", default_value_t = 300_000,
+          value_parser = clap::value_parser!(u64).range(0..=86_400_000))]
+    pub history_ms: u64,
+
+    /// A re-sent frame with an id seen within this window is acked again
+    /// without a second effect (ms).
+    #[arg(long, env = "TIDINGS_DEDUPE_WINDOW_MS", default_value_t = 300_000,
+          value_parser = clap::value_parser!(u64).range(1_000..=86_400_000))]
+    pub dedupe_window_ms: u64,
+
+    /// Frame ids remembered for deduplication (the oldest go first).
+    #[arg(long, env = "TIDINGS_DEDUPE_CAPACITY", default_value_t = 100_000,
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub dedupe_capacity: u64,
+
+    /// Largest accepted WebSocket message (bytes).
+    #[arg(long, env = "TIDINGS_MAX_FRAME_BYTES", default_value_t = 65_536,
+          value_parser = clap::value_parser!(u64).range(1024..=16_777_216))]
+    pub max_frame_bytes: u64,
+
+    /// Longest topic name accepted (bytes, at most 1024). The characters
+    /// are fixed by the protocol: A-Z a-z 0-9 : _ - . @
+    #[arg(long, env = "TIDINGS_MAX_TOPIC_LEN", default_value_t = 128,
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub max_topic_len: u64,
+
+    /// Subscriptions one connection may hold.
+    #[arg(long, env = "TIDINGS_MAX_SUBSCRIPTIONS", default_value_t = 64,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_subscriptions: u64,
+
+    /// Typing state expires after this long without a refresh (ms).
+    #[arg(long, env = "TIDINGS_TYPING_TTL_MS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub typing_ttl_ms: u64,
+
+    /// How long the demo job runs from start to 100% (ms).
+    #[arg(long, env = "TIDINGS_DEMO_JOB_MS", default_value_t = 8_000,
+          value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
+    pub demo_job_ms: u64,
+
+    /// Speed of the demo assistant (tokens per second).
+    #[arg(long, env = "TIDINGS_ASSISTANT_TOKENS_PER_SEC", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub assistant_tokens_per_sec: u64,
+
+    /// Operations or streams running at once, in all topics.
+    #[arg(long, env = "TIDINGS_MAX_RUNNING_JOBS", default_value_t = 100,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_running_jobs: u64,
+
+    /// Secret (at least 32 bytes) for signing and checking HS256 tokens.
+    /// Without one, a random secret is generated at start (and tokens do
+    /// not survive a restart).
+    #[arg(long, env = "TIDINGS_JWT_SECRET", hide_env_values = true,
+          value_parser = parse_secret)]
+    pub jwt_secret: Option<String>,
+
+    /// Key for the HTTP API (`Authorization: Bearer <key>`, at least 32
+    /// bytes). Without one, a key is generated and logged at start.
+    #[arg(long, env = "TIDINGS_API_KEY", hide_env_values = true,
+          value_parser = parse_secret)]
+    pub api_key: Option<String>,
+
+    /// Refuse guests: every connection needs a token.
+    #[arg(long, env = "TIDINGS_REQUIRE_AUTH")]
+    pub require_auth: bool,
+
+    /// Topic patterns guests may subscribe and publish to (comma-separated
+    /// globs).
+    #[arg(
+        long,
+        env = "TIDINGS_GUEST_TOPICS",
+        value_delimiter = ',',
+        default_value = "room:*,ops:*,assistant:*"
+    )]
+    pub guest_topics: Vec<String>,
+
+    /// A connection without `?token=` (and not a guest) must send an `auth`
+    /// frame within this long, or is closed with 4003 (ms).
+    #[arg(long, env = "TIDINGS_AUTH_TIMEOUT_MS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub auth_timeout_ms: u64,
+
+    /// Origins allowed to open WebSockets besides the page's own
+    /// (comma-separated, e.g. https://app.example.com).
+    #[arg(long, env = "TIDINGS_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Frames per second one connection may send on average.
+    #[arg(long, env = "TIDINGS_RATE_LIMIT_PER_SEC", default_value_t = 50,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub rate_limit_per_sec: u64,
+
+    /// Frames one connection may send in a burst.
+    #[arg(long, env = "TIDINGS_RATE_LIMIT_BURST", default_value_t = 200,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub rate_limit_burst: u64,
+
+    /// Frames refused in a row before the connection is closed with 1008.
+    #[arg(long, env = "TIDINGS_RATE_LIMIT_STRIKES", default_value_t = 50,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub rate_limit_strikes: u32,
+
+    /// Connections in total; more are refused (1013).
+    #[arg(long, env = "TIDINGS_MAX_CONNECTIONS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub max_connections: u64,
+
+    /// Connections one user (or guest id) may hold; more are refused (1008).
+    #[arg(long, env = "TIDINGS_MAX_CONNECTIONS_PER_USER", default_value_t = 16,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections_per_user: u64,
+
+    /// Finished operations and streams kept per topic for late joiners.
+    #[arg(long, env = "TIDINGS_RETAINED_PER_TOPIC", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub retained_per_topic: u64,
+}
+
+/// Subcommands besides serving.
+#[derive(Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Print a signed token (uses --jwt-secret / TIDINGS_JWT_SECRET).
+    Token(TokenArgs),
+}
+
+/// `tidings token`: what the token says.
+#[derive(Args, Debug, Clone)]
+pub struct TokenArgs {
+    /// User id (`sub` claim).
+    #[arg(long)]
+    pub sub: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: String,
+    /// Topic pattern the holder may subscribe to (repeat for more).
+    #[arg(long)]
+    pub subscribe: Vec<String>,
+    /// Topic pattern the holder may publish to (repeat for more).
+    #[arg(long)]
+    pub publish: Vec<String>,
+    /// Lifetime: 90s, 15m, 1h, 7d.
+    #[arg(long, default_value = "1h", value_parser = super::auth::parse_ttl)]
+    pub ttl: u64,
+}
+
+fn parse_secret(s: &str) -> Result<String, String> {
+    if s.len() < 32 {
+        return Err("must be at least 32 bytes long".into());
+    }
+    Ok(s.to_string())
+}
+
+impl Config {
+    /// Checks rules that involve more than one option.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.guest_topics.iter().any(|p| p.trim().is_empty()) {
+            return Err("--guest-topics has an empty pattern".into());
+        }
+        if self.heartbeat_timeout_ms <= self.heartbeat_interval_ms {
+            return Err(format!(
+                "--heartbeat-timeout-ms ({}) must be greater than --heartbeat-interval-ms ({})",
+                self.heartbeat_timeout_ms, self.heartbeat_interval_ms
+            ));
+        }
+        Ok(())
+    }
+
+    /// Defaults, as if started with no flags (used by tests).
+    pub fn defaults() -> Self {
+        Config::parse_from(["tidings"])
+    }
+
+    pub fn heartbeat_interval(&self) -> Duration {
+        Duration::from_millis(self.heartbeat_interval_ms)
+    }
+    pub fn heartbeat_timeout(&self) -> Duration {
+        Duration::from_millis(self.heartbeat_timeout_ms)
+    }
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_millis(self.shutdown_grace_ms)
+    }
+    pub fn typing_ttl(&self) -> Duration {
+        Duration::from_millis(self.typing_ttl_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = Config::defaults();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn bad_values_name_the_option() {
+        let err = Config::try_parse_from(["tidings", "--heartbeat-interval-ms", "5"]).unwrap_err();
+        assert!(err.to_string().contains("--heartbeat-interval-ms"), "{err}");
+        let err = Config::try_parse_from(["tidings", "--addr", "nowhere"]).unwrap_err();
+        assert!(err.to_string().contains("--addr"), "{err}");
+        let c = Config::try_parse_from([
+            "tidings",
+            "--heartbeat-interval-ms",
+            "5000",
+            "--heartbeat-timeout-ms",
+            "4000",
+        ])
+        .unwrap();
+        assert!(c.validate().unwrap_err().contains("--heartbeat-timeout-ms"));
+    }
+}

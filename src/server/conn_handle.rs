@@ -1,0 +1,203 @@
+//! The hub's view of one connection: its outbound lanes (bounded, see
+//! `lanes.rs`), a kill switch, and the named reason it ended. Lets the hub
+//! fan out without knowing anything about sockets.
+
+use super::lanes::{Lane, Lanes, Limits, Outbound, Pushed};
+use super::stats::Stats;
+use crate::protocol::{ServerFrame, ServerMsg, User};
+use axum::extract::ws::Utf8Bytes;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex, OnceLock};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// Process-unique connection id.
+pub type ConnId = u64;
+
+/// Why a connection ended. Every exit path names one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisconnectReason {
+    /// The client sent a close frame or the socket ended cleanly.
+    ClientClosed = 0,
+    /// No frame from the client within the heartbeat deadline.
+    HeartbeatTimeout = 1,
+    /// The outbound queue passed its hard limit.
+    SlowConsumer = 2,
+    /// The server is shutting down.
+    ServerShutdown = 3,
+    /// Reading or writing the socket failed.
+    SocketError = 4,
+    /// A message larger than the maximum (close 1009).
+    TooLarge = 5,
+    /// Kept flooding past the rate limit (close 1008).
+    RateLimited = 6,
+}
+
+impl DisconnectReason {
+    pub const ALL: [DisconnectReason; 7] = [
+        DisconnectReason::ClientClosed,
+        DisconnectReason::HeartbeatTimeout,
+        DisconnectReason::SlowConsumer,
+        DisconnectReason::ServerShutdown,
+        DisconnectReason::SocketError,
+        DisconnectReason::TooLarge,
+        DisconnectReason::RateLimited,
+    ];
+
+    /// Name used in stats.
+    pub fn name(self) -> &'static str {
+        match self {
+            DisconnectReason::ClientClosed => "client_closed",
+            DisconnectReason::HeartbeatTimeout => "heartbeat_timeout",
+            DisconnectReason::SlowConsumer => "slow_consumer",
+            DisconnectReason::ServerShutdown => "server_shutdown",
+            DisconnectReason::SocketError => "socket_error",
+            DisconnectReason::TooLarge => "too_large",
+            DisconnectReason::RateLimited => "rate_limited",
+        }
+    }
+
+    /// Close code and reason sent to the client, where one is sent.
+    pub fn close_frame(self) -> (u16, &'static str) {
+        use crate::protocol::close;
+        match self {
+            DisconnectReason::ClientClosed => (close::NORMAL, "bye"),
+            DisconnectReason::HeartbeatTimeout => (close::HEARTBEAT_TIMEOUT, "heartbeat timeout"),
+            DisconnectReason::SlowConsumer => (close::SLOW_CONSUMER, "slow consumer"),
+            DisconnectReason::ServerShutdown => (close::GOING_AWAY, "server shutting down"),
+            DisconnectReason::SocketError => (close::NORMAL, "socket error"),
+            DisconnectReason::TooLarge => (close::TOO_BIG, "message too big"),
+            DisconnectReason::RateLimited => (close::POLICY, "rate limit exceeded"),
+        }
+    }
+}
+
+/// Lane and latest-value key of a frame.
+pub fn route(frame: &ServerFrame) -> (Lane, Option<String>) {
+    use crate::protocol::Priority;
+    let topic = frame.topic.as_deref().unwrap_or_default();
+    match &frame.msg {
+        ServerMsg::Welcome(_) | ServerMsg::Ping | ServerMsg::Pong => (Lane::Control, None),
+        ServerMsg::Ack
+        | ServerMsg::Error(_)
+        | ServerMsg::Subscribed(_)
+        | ServerMsg::Unsubscribed
+        | ServerMsg::Gap(_) => (Lane::Reply, None),
+        ServerMsg::Typing(_) => (Lane::Low, Some(format!("typing:{topic}"))),
+        ServerMsg::OperationProgress(p) => {
+            (Lane::Low, Some(format!("progress:{}", p.operation_id)))
+        }
+        _ => match frame.priority {
+            Priority::High => (Lane::High, None),
+            Priority::Normal => (Lane::Normal, None),
+            Priority::Low => (Lane::Low, None),
+        },
+    }
+}
+
+/// A cheap, cloneable handle the hub keeps per subscription.
+#[derive(Clone, Debug)]
+pub struct ConnHandle {
+    pub id: ConnId,
+    pub user: User,
+    lanes: Arc<Mutex<Lanes>>,
+    wake: Arc<Notify>,
+    kill: CancellationToken,
+    reason: Arc<OnceLock<DisconnectReason>>,
+    stats: Arc<Stats>,
+}
+
+impl ConnHandle {
+    /// `kill` should be a child of the server's shutdown token.
+    pub fn new(
+        id: ConnId,
+        user: User,
+        limits: Limits,
+        kill: CancellationToken,
+        stats: Arc<Stats>,
+    ) -> Self {
+        ConnHandle {
+            id,
+            user,
+            lanes: Arc::new(Mutex::new(Lanes::new(limits))),
+            wake: Arc::new(Notify::new()),
+            kill,
+            reason: Arc::new(OnceLock::new()),
+            stats,
+        }
+    }
+
+    /// Encodes and queues a frame for this connection alone.
+    pub fn send_frame(&self, frame: &ServerFrame) -> bool {
+        let (lane, latest_key) = route(frame);
+        self.send(Outbound {
+            bytes: super::hub::encode(frame),
+            lane,
+            latest_key,
+        })
+    }
+
+    /// Queues already-encoded bytes without waiting. Past the hard limit the
+    /// connection is closed as a slow consumer; returns false when not queued.
+    pub fn send(&self, out: Outbound) -> bool {
+        if self.kill.is_cancelled() {
+            return false;
+        }
+        let pushed = self
+            .lanes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(out);
+        match pushed {
+            Pushed::Queued | Pushed::Coalesced => {
+                self.wake.notify_one();
+                true
+            }
+            Pushed::Dropped => {
+                self.stats.dropped_ephemeral.fetch_add(1, Relaxed);
+                metrics::counter!("tidings_dropped_ephemeral_total").increment(1);
+                false
+            }
+            Pushed::Overflow => {
+                self.disconnect(DisconnectReason::SlowConsumer);
+                false
+            }
+        }
+    }
+
+    /// The next frame to write, if any.
+    pub fn pop(&self) -> Option<Utf8Bytes> {
+        self.lanes.lock().unwrap_or_else(|e| e.into_inner()).pop()
+    }
+
+    /// Resolves when a frame may be ready.
+    pub async fn readable(&self) {
+        self.wake.notified().await
+    }
+
+    /// Frames and bytes queued now.
+    pub fn queued(&self) -> (usize, usize) {
+        self.lanes.lock().map(|l| l.usage()).unwrap_or((0, 0))
+    }
+
+    /// Ends the connection with `reason` (the first reason given wins).
+    pub fn disconnect(&self, reason: DisconnectReason) {
+        let _ = self.reason.set(reason);
+        self.kill.cancel();
+    }
+
+    /// The token cancelled when the connection must end.
+    pub fn kill_token(&self) -> &CancellationToken {
+        &self.kill
+    }
+
+    /// The process counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The reason given to [`ConnHandle::disconnect`], if any.
+    pub fn reason(&self) -> Option<DisconnectReason> {
+        self.reason.get().copied()
+    }
+}

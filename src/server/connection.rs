@@ -1,0 +1,254 @@
+//! One WebSocket connection: a reader task that decodes and dispatches
+//! frames and enforces the heartbeat deadline, and a writer task that
+//! drains the bounded outbound queue, sends pings and, at the end, the
+//! close frame for the named [`DisconnectReason`].
+
+use super::auth::{Access, AuthError};
+use super::conn_handle::{ConnHandle, DisconnectReason};
+use super::dispatch::{self, Subscriptions};
+use super::hub::now_ms;
+use super::lanes::Limits;
+use super::rate::{RateLimiter, Verdict};
+use super::state::AppState;
+use crate::protocol::*;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+#[path = "connection_gate.rs"]
+mod gate;
+
+/// How long the writer tries to deliver a close frame (slow consumer,
+/// heartbeat timeout) before dropping the socket.
+pub const CLOSE_WAIT: Duration = Duration::from_secs(5);
+
+/// Who a new socket is, as far as the upgrade request could tell.
+pub enum Initial {
+    /// A valid token, or a guest.
+    Ready(Access),
+    /// The `?token=` was bad or expired.
+    Refused(AuthError),
+    /// No token and no guest: an `auth` frame must come first.
+    AwaitAuthFrame,
+}
+
+/// Serves one upgraded socket until it ends, then removes it from the hub.
+pub async fn serve(socket: WebSocket, state: AppState, initial: Initial) {
+    let (mut sink, mut stream) = socket.split();
+    let access = match initial {
+        Initial::Ready(access) => access,
+        Initial::Refused(why) => return gate::refuse_auth(&mut sink, why, None).await,
+        Initial::AwaitAuthFrame => match gate::await_auth(&mut sink, &mut stream, &state).await {
+            Some(access) => access,
+            None => return,
+        },
+    };
+    let _permit = match state.limits.acquire(&access.user.id) {
+        Ok(permit) => permit,
+        Err(refused) => return gate::refuse_limit(&mut sink, refused).await,
+    };
+    serve_split(sink, stream, state, access).await;
+}
+
+/// The connected phase, generic over the socket halves.
+pub async fn serve_split<W, R>(sink: W, stream: R, state: AppState, access: Access)
+where
+    W: Sink<Message> + Unpin + Send + 'static,
+    R: Stream<Item = Result<Message, axum::Error>> + Unpin,
+{
+    let id = state.next_conn_id();
+    let kill = state.shutdown.child_token();
+    let user = access.user.clone();
+    let limits = Limits {
+        max_frames: state.config.outbound_queue as usize,
+        max_bytes: state.config.outbound_bytes as usize,
+    };
+    let stats = state.hub.stats.clone();
+    stats.connections_open.fetch_add(1, Relaxed);
+    stats.connections_total.fetch_add(1, Relaxed);
+    let conn = ConnHandle::new(id, user.clone(), limits, kill, stats.clone());
+    let welcome = Envelope::new(
+        ServerMsg::Welcome(Welcome {
+            protocol_version: PROTOCOL_VERSION,
+            connection_id: id.to_string(),
+            user,
+            heartbeat_interval_ms: state.config.heartbeat_interval_ms,
+            server_time: now_ms(),
+        }),
+        now_ms(),
+    )
+    .with_priority(Priority::High);
+    conn.send_frame(&welcome);
+    state.hub.add_connection(&conn);
+
+    let writer = state.tracker.spawn(write_loop(
+        sink,
+        conn.clone(),
+        state.config.heartbeat_interval(),
+    ));
+    let mut subs = Subscriptions::new();
+    let mut stream = stream;
+    let reason = read_loop(&mut stream, &conn, &state, &access, &mut subs).await;
+    conn.disconnect(reason);
+    let reason = conn.reason().unwrap_or(reason);
+    stats.count_disconnect(reason);
+    for topic in &subs {
+        state.hub.unsubscribe(&conn, topic);
+    }
+    state.hub.remove_connection(&conn);
+    // Closing handshake: while the writer sends our close frame, keep
+    // reading (and discarding) until the client's close, so unread input
+    // does not make the kernel reset the connection before the client
+    // has read why it was closed.
+    let drain = async {
+        if !matches!(
+            reason,
+            DisconnectReason::ClientClosed | DisconnectReason::SocketError
+        ) {
+            let _ = tokio::time::timeout(CLOSE_WAIT, async {
+                while let Some(Ok(msg)) = stream.next().await {
+                    if matches!(msg, Message::Close(_)) {
+                        break;
+                    }
+                }
+            })
+            .await;
+        }
+    };
+    let (_, _) = tokio::join!(writer, drain);
+    tracing::debug!(conn = id, ?reason, "connection closed");
+}
+
+async fn read_loop<R>(
+    stream: &mut R,
+    conn: &ConnHandle,
+    state: &AppState,
+    access: &Access,
+    subs: &mut Subscriptions,
+) -> DisconnectReason
+where
+    R: Stream<Item = Result<Message, axum::Error>> + Unpin,
+{
+    let deadline = state.config.heartbeat_timeout();
+    let max = state.config.max_frame_bytes as usize;
+    let c = &state.config;
+    let mut rate = RateLimiter::new(
+        c.rate_limit_per_sec,
+        c.rate_limit_burst,
+        c.rate_limit_strikes,
+        std::time::Instant::now(),
+    );
+    loop {
+        let next = tokio::select! {
+            _ = conn.kill_token().cancelled() => {
+                return conn.reason().unwrap_or(DisconnectReason::ServerShutdown);
+            }
+            next = tokio::time::timeout(deadline, stream.next()) => next,
+        };
+        let msg = match next {
+            Err(_) => return DisconnectReason::HeartbeatTimeout,
+            Ok(None) => return DisconnectReason::ClientClosed,
+            // tungstenite refuses messages past twice the limit.
+            Ok(Some(Err(e))) if e.to_string().contains("too long") => {
+                return DisconnectReason::TooLarge;
+            }
+            Ok(Some(Err(_))) => return DisconnectReason::SocketError,
+            Ok(Some(Ok(msg))) => msg,
+        };
+        state.hub.stats.frames_in.fetch_add(1, Relaxed);
+        if matches!(msg, Message::Text(_) | Message::Binary(_)) {
+            match rate.check(std::time::Instant::now()) {
+                Verdict::Allow => {}
+                Verdict::Refuse => {
+                    dispatch::send_error(
+                        conn,
+                        ErrorCode::RateLimited,
+                        "too many frames; slow down".into(),
+                        None,
+                    );
+                    continue;
+                }
+                Verdict::Disconnect => return DisconnectReason::RateLimited,
+            }
+        }
+        match msg {
+            Message::Text(text) if text.len() > max => return DisconnectReason::TooLarge,
+            Message::Text(text) => dispatch::handle_text(state, conn, access, subs, text.as_str()),
+            Message::Binary(_) => dispatch::send_error(
+                conn,
+                ErrorCode::BinaryNotSupported,
+                "frames are JSON text; binary frames are not supported".into(),
+                None,
+            ),
+            Message::Ping(_) | Message::Pong(_) => {}
+            Message::Close(_) => return DisconnectReason::ClientClosed,
+        }
+    }
+}
+
+async fn write_loop<W>(mut sink: W, conn: ConnHandle, ping_every: Duration)
+where
+    W: Sink<Message> + Unpin,
+{
+    let kill = conn.kill_token().clone();
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+    'run: loop {
+        tokio::select! {
+            biased;
+            _ = kill.cancelled() => break,
+            _ = conn.readable() => {}
+            _ = ping.tick() => {
+                let frame = Envelope::new(ServerMsg::Ping, now_ms()).with_priority(Priority::High);
+                conn.send_frame(&frame);
+            }
+        }
+        while let Some(frame) = conn.pop() {
+            tokio::select! {
+                _ = kill.cancelled() => break 'run,
+                sent = sink.send(Message::Text(frame)) => if sent.is_err() {
+                    conn.disconnect(DisconnectReason::SocketError);
+                    return;
+                },
+            }
+            conn_stats_out(&conn);
+        }
+    }
+    let reason = conn.reason().unwrap_or(DisconnectReason::ServerShutdown);
+    // A slow reader's socket buffers are full: give it longer to take the
+    // close frame, so it learns why. Shutdown must stay quick.
+    let wait = match reason {
+        DisconnectReason::ServerShutdown => Duration::from_secs(1),
+        _ => CLOSE_WAIT,
+    };
+    if !matches!(
+        reason,
+        DisconnectReason::SocketError | DisconnectReason::ClientClosed
+    ) {
+        let (code, text) = reason.close_frame();
+        let close = Message::Close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(text),
+        }));
+        let _ = tokio::time::timeout(wait, async {
+            // A slow consumer's backlog is dropped; otherwise what was
+            // queued (e.g. the errors before a rate-limit close) goes first.
+            while let Some(frame) = conn.pop() {
+                if reason == DisconnectReason::SlowConsumer {
+                    continue;
+                }
+                if sink.send(Message::Text(frame)).await.is_err() {
+                    return;
+                }
+            }
+            let _ = sink.send(close).await;
+        })
+        .await;
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
+}
+
+fn conn_stats_out(conn: &ConnHandle) {
+    conn.stats().frames_out.fetch_add(1, Relaxed);
+    metrics::counter!("tidings_frames_out_total").increment(1);
+}

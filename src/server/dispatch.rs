@@ -1,0 +1,192 @@
+//! What each client frame does: decode, check, apply, answer with `ack`
+//! or a typed `error` (with the offending frame's id as `ref`). Frames
+//! that change state are applied once per id: a retry within the dedupe
+//! window gets the first ack again. Nothing here fails the connection.
+
+use super::auth::Access;
+use super::conn_handle::ConnHandle;
+use super::dedupe::Applied;
+use super::hub::{SubscribeRequest, now_ms};
+use super::state::AppState;
+use super::{ops, streams, typing};
+use crate::protocol::*;
+use std::collections::HashSet;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// The topics one connection is subscribed to.
+pub type Subscriptions = HashSet<String>;
+
+/// Sends an `error` frame answering `reference`.
+pub fn send_error(conn: &ConnHandle, code: ErrorCode, message: String, reference: Option<FrameId>) {
+    metrics::counter!("tidings_errors_total", "code" => code.as_str()).increment(1);
+    let mut frame = Envelope::new(ServerMsg::Error(ErrorBody { code, message }), now_ms())
+        .with_priority(Priority::High);
+    frame.reference = reference;
+    conn.send_frame(&frame);
+}
+
+fn send_reply(conn: &ConnHandle, msg: ServerMsg, reference: FrameId, topic: Option<&str>) {
+    let mut frame = Envelope::new(msg, now_ms())
+        .with_ref(reference)
+        .with_priority(Priority::High);
+    frame.topic = topic.map(str::to_string);
+    conn.send_frame(&frame);
+}
+
+fn send_ack(conn: &ConnHandle, reference: FrameId, applied: &Applied) {
+    let mut frame = Envelope::new(ServerMsg::Ack, now_ms())
+        .with_ref(reference)
+        .with_priority(Priority::High);
+    frame.topic = applied.topic.clone();
+    frame.seq = applied.seq;
+    frame.epoch = applied.epoch.clone();
+    conn.send_frame(&frame);
+}
+
+/// True for frames that change state (acked once, deduplicated by id).
+fn changes_state(msg: &ClientMsg) -> bool {
+    matches!(
+        msg,
+        ClientMsg::Publish(_)
+            | ClientMsg::OperationStart(_)
+            | ClientMsg::OperationCancel(_)
+            | ClientMsg::StreamStart(_)
+            | ClientMsg::StreamCancel(_)
+    )
+}
+
+/// Whether `access` may send `msg` on `topic`; for cancels, the topic is
+/// the job's.
+fn allowed(state: &AppState, access: &Access, msg: &ClientMsg, topic: &str) -> bool {
+    match msg {
+        ClientMsg::Subscribe(_) => access.can_subscribe(topic),
+        ClientMsg::Publish(_)
+        | ClientMsg::Typing(_)
+        | ClientMsg::OperationStart(_)
+        | ClientMsg::StreamStart(_) => access.can_publish(topic),
+        ClientMsg::OperationCancel(OperationRef { operation_id: job })
+        | ClientMsg::StreamCancel(StreamRef { stream_id: job }) => state
+            .jobs
+            .topic_of(*job)
+            .is_none_or(|t| access.can_publish(&t)),
+        ClientMsg::Unsubscribe | ClientMsg::Ping | ClientMsg::Pong | ClientMsg::Auth(_) => true,
+    }
+}
+
+/// Handles one text frame from `conn`.
+pub fn handle_text(
+    state: &AppState,
+    conn: &ConnHandle,
+    access: &Access,
+    subs: &mut Subscriptions,
+    text: &str,
+) {
+    let frame = match decode_client(text) {
+        Ok(f) => f,
+        Err(e) => return send_error(conn, e.code, e.message, e.reference),
+    };
+    metrics::counter!("tidings_frames_in_total", "type" => frame.msg.type_name()).increment(1);
+    let id = frame.id;
+    let max_topic = state.config.max_topic_len as usize;
+    if frame.topic.as_ref().is_some_and(|t| t.len() > max_topic) {
+        let message = format!("topic longer than {max_topic} bytes");
+        return send_error(conn, ErrorCode::BadTopic, message, Some(id));
+    }
+    if !allowed(
+        state,
+        access,
+        &frame.msg,
+        frame.topic.as_deref().unwrap_or_default(),
+    ) {
+        return send_error(
+            conn,
+            ErrorCode::Forbidden,
+            "not allowed on this topic".into(),
+            Some(id),
+        );
+    }
+    if changes_state(&frame.msg)
+        && let Some(applied) = state.dedupe.get(&id)
+    {
+        state.hub.stats.duplicates_ignored.fetch_add(1, Relaxed);
+        return send_ack(conn, id, &applied);
+    }
+    let topic = frame.topic.as_deref().unwrap_or_default();
+    let fail = |code: ErrorCode, message: &str| send_error(conn, code, message.into(), Some(id));
+    let mut applied = Applied {
+        topic: frame.topic.clone(),
+        seq: None,
+        epoch: None,
+    };
+    let outcome: Result<(), (ErrorCode, &str)> = match frame.msg {
+        ClientMsg::Subscribe(body) => {
+            if subs.contains(topic) {
+                subs.remove(topic);
+                state.hub.unsubscribe(conn, topic);
+            }
+            if subs.len() >= state.config.max_subscriptions as usize {
+                fail(
+                    ErrorCode::LimitReached,
+                    "too many subscriptions on this connection",
+                );
+            } else {
+                subs.insert(topic.to_string());
+                let recent = body.history.unwrap_or(0) as usize;
+                state.hub.subscribe(
+                    conn,
+                    SubscribeRequest {
+                        topic,
+                        reference: id,
+                        since: body.since.as_ref(),
+                        recent: recent.min(state.config.history_messages as usize),
+                    },
+                );
+            }
+            return;
+        }
+        ClientMsg::Unsubscribe => {
+            if subs.remove(topic) {
+                state.hub.unsubscribe(conn, topic);
+            }
+            return send_reply(conn, ServerMsg::Unsubscribed, id, Some(topic));
+        }
+        ClientMsg::Typing(body) => {
+            if !subs.contains(topic) {
+                return fail(
+                    ErrorCode::NotSubscribed,
+                    "subscribe to the topic before typing",
+                );
+            }
+            typing::set(&state.typing_ctx(), topic, &conn.user, body.typing);
+            return send_ack(conn, id, &applied);
+        }
+        ClientMsg::Ping => return send_reply(conn, ServerMsg::Pong, id, None),
+        ClientMsg::Auth(_) => return fail(ErrorCode::BadFrame, "already authenticated"),
+        ClientMsg::Pong => return,
+        ClientMsg::Publish(body) => {
+            let (seq, epoch) = state.hub.publish(topic, id, conn.user.clone(), body.data);
+            applied.seq = Some(seq);
+            applied.epoch = Some(epoch);
+            Ok(())
+        }
+        ClientMsg::OperationStart(body) => ops::start_demo(state, topic, &conn.user, body.label)
+            .map(drop)
+            .map_err(|c| (c, "too many jobs are running; try again later")),
+        ClientMsg::StreamStart(body) => streams::start_demo(state, topic, &body)
+            .map(drop)
+            .map_err(|c| (c, "too many jobs are running; try again later")),
+        ClientMsg::OperationCancel(OperationRef { operation_id: job })
+        | ClientMsg::StreamCancel(StreamRef { stream_id: job }) => state
+            .jobs
+            .cancel(job)
+            .map(drop)
+            .map_err(|c| (c, "no such running operation or stream")),
+    };
+    match outcome {
+        Ok(()) => {
+            send_ack(conn, id, &applied);
+            state.dedupe.insert(id, applied);
+        }
+        Err((code, message)) => fail(code, message),
+    }
+}

@@ -1,0 +1,247 @@
+//! A topic's message history: the `seq` counter, the `epoch` (new each
+//! time a topic's history starts from nothing, e.g. after a restart), and
+//! the last messages, bounded by count and age, kept as the exact bytes
+//! that were sent so a replay is byte-identical and costs no encoding.
+
+use crate::protocol::{GapBody, GapReason, Position};
+use axum::extract::ws::Utf8Bytes;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// Bounds of every topic's history.
+#[derive(Debug, Clone, Copy)]
+pub struct HistoryLimits {
+    pub max_messages: usize,
+    pub max_age: Duration,
+}
+
+#[derive(Debug)]
+struct Entry {
+    seq: u64,
+    at: Instant,
+    bytes: Utf8Bytes,
+}
+
+/// One topic's history.
+#[derive(Debug)]
+pub struct History {
+    epoch: String,
+    seq: u64,
+    entries: VecDeque<Entry>,
+    limits: HistoryLimits,
+}
+
+/// What a subscriber is sent before live messages.
+#[derive(Debug, Default)]
+pub struct Replay {
+    pub gap: Option<GapBody>,
+    pub frames: Vec<Utf8Bytes>,
+}
+
+impl History {
+    pub fn new(limits: HistoryLimits) -> Self {
+        History {
+            epoch: uuid::Uuid::new_v4().simple().to_string(),
+            seq: 0,
+            entries: VecDeque::new(),
+            limits,
+        }
+    }
+
+    pub fn epoch(&self) -> &str {
+        &self.epoch
+    }
+
+    /// The newest seq (0 before the first message).
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// The seq the next message gets.
+    pub fn next_seq(&self) -> u64 {
+        self.seq + 1
+    }
+
+    /// Records the message that got `next_seq()`.
+    pub fn push(&mut self, bytes: Utf8Bytes, now: Instant) {
+        self.seq += 1;
+        self.entries.push_back(Entry {
+            seq: self.seq,
+            at: now,
+            bytes,
+        });
+        self.prune(now);
+    }
+
+    /// Drops what is past the bounds.
+    pub fn prune(&mut self, now: Instant) {
+        while self.entries.len() > self.limits.max_messages {
+            self.entries.pop_front();
+        }
+        while self
+            .entries
+            .front()
+            .is_some_and(|e| now.duration_since(e.at) > self.limits.max_age)
+        {
+            self.entries.pop_front();
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// What to send a subscriber that was at `since` (resume), or, without
+    /// it, the last `recent` messages.
+    pub fn replay(&mut self, since: Option<&Position>, recent: usize, now: Instant) -> Replay {
+        self.prune(now);
+        let first_kept = self.entries.front().map_or(self.seq + 1, |e| e.seq);
+        let Some(pos) = since else {
+            let skip = self.entries.len().saturating_sub(recent);
+            return Replay {
+                gap: None,
+                frames: self
+                    .entries
+                    .iter()
+                    .skip(skip)
+                    .map(|e| e.bytes.clone())
+                    .collect(),
+            };
+        };
+        if pos.epoch != self.epoch {
+            // Everything after `pos` in the old epoch is unknown; hand over
+            // what this epoch has so the client can rebuild its view.
+            return Replay {
+                gap: Some(GapBody {
+                    reason: GapReason::EpochChanged,
+                    previous_epoch: pos.epoch.clone(),
+                    epoch: self.epoch.clone(),
+                    from_seq: pos.seq + 1,
+                    to_seq: None,
+                }),
+                frames: self.entries.iter().map(|e| e.bytes.clone()).collect(),
+            };
+        }
+        let gap = (pos.seq + 1 < first_kept).then(|| GapBody {
+            reason: GapReason::HistoryExpired,
+            previous_epoch: pos.epoch.clone(),
+            epoch: self.epoch.clone(),
+            from_seq: pos.seq + 1,
+            to_seq: Some(first_kept - 1),
+        });
+        Replay {
+            gap,
+            frames: self
+                .entries
+                .iter()
+                .filter(|e| e.seq > pos.seq)
+                .map(|e| e.bytes.clone())
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn history(max: usize) -> History {
+        History::new(HistoryLimits {
+            max_messages: max,
+            max_age: Duration::from_secs(300),
+        })
+    }
+
+    fn fill(h: &mut History, n: u64, now: Instant) {
+        for _ in 0..n {
+            let seq = h.next_seq();
+            h.push(Utf8Bytes::from(format!("m{seq}")), now);
+        }
+    }
+
+    fn texts(r: &Replay) -> Vec<String> {
+        r.frames.iter().map(|b| b.as_str().to_string()).collect()
+    }
+
+    fn at(h: &History, seq: u64) -> Position {
+        Position {
+            epoch: h.epoch().to_string(),
+            seq,
+        }
+    }
+
+    #[test]
+    fn resume_replays_exactly_the_missed_messages() {
+        let now = Instant::now();
+        let mut h = history(100);
+        fill(&mut h, 10, now);
+        let pos = at(&h, 7);
+        let r = h.replay(Some(&pos), 0, now);
+        assert_eq!(texts(&r), ["m8", "m9", "m10"]);
+        assert!(r.gap.is_none());
+        let pos = at(&h, 10);
+        assert!(h.replay(Some(&pos), 0, now).frames.is_empty());
+    }
+
+    #[test]
+    fn resume_beyond_history_names_the_lost_range() {
+        let now = Instant::now();
+        let mut h = history(5);
+        fill(&mut h, 20, now);
+        let pos = at(&h, 3);
+        let r = h.replay(Some(&pos), 0, now);
+        let gap = r.gap.clone().expect("gap");
+        assert_eq!(
+            (gap.reason, gap.from_seq, gap.to_seq),
+            (GapReason::HistoryExpired, 4, Some(15))
+        );
+        assert_eq!(texts(&r), ["m16", "m17", "m18", "m19", "m20"]);
+    }
+
+    #[test]
+    fn old_messages_expire_by_age() {
+        let t0 = Instant::now();
+        let mut h = History::new(HistoryLimits {
+            max_messages: 100,
+            max_age: Duration::from_secs(60),
+        });
+        fill(&mut h, 3, t0);
+        fill(&mut h, 2, t0 + Duration::from_secs(50));
+        let pos = at(&h, 0);
+        let r = h.replay(Some(&pos), 0, t0 + Duration::from_secs(90));
+        assert_eq!(texts(&r), ["m4", "m5"]);
+        assert_eq!(r.gap.unwrap().to_seq, Some(3));
+    }
+
+    #[test]
+    fn another_epoch_is_a_gap_and_hands_over_this_epoch() {
+        let now = Instant::now();
+        let mut h = history(10);
+        fill(&mut h, 2, now);
+        let old = Position {
+            epoch: "gone".into(),
+            seq: 40,
+        };
+        let r = h.replay(Some(&old), 0, now);
+        let gap = r.gap.clone().unwrap();
+        assert_eq!(
+            (gap.reason, gap.from_seq, gap.to_seq),
+            (GapReason::EpochChanged, 41, None)
+        );
+        assert_eq!(texts(&r), ["m1", "m2"]);
+    }
+
+    #[test]
+    fn fresh_subscription_gets_recent_messages() {
+        let now = Instant::now();
+        let mut h = history(10);
+        fill(&mut h, 5, now);
+        assert_eq!(texts(&h.replay(None, 2, now)), ["m4", "m5"]);
+        assert!(h.replay(None, 0, now).frames.is_empty());
+        assert_ne!(
+            History::new(h.limits).epoch(),
+            h.epoch(),
+            "each history has its own epoch"
+        );
+    }
+}

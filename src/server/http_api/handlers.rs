@@ -1,0 +1,142 @@
+//! Handlers of the HTTP API: publish, notify, stats.
+
+use super::ApiError;
+use crate::protocol::{Level, Notification, User, validate_topic};
+use crate::server::dedupe::Applied;
+use crate::server::state::AppState;
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub type Body<T> = Result<Json<T>, JsonRejection>;
+
+pub fn body<T>(b: Body<T>) -> Result<T, ApiError> {
+    b.map(|Json(v)| v)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.body_text()))
+}
+
+pub fn check_topic(state: &AppState, topic: &str) -> Result<(), ApiError> {
+    validate_topic(topic).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "bad_topic", m))?;
+    if topic.len() > state.config.max_topic_len as usize {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_topic",
+            format!("topic longer than {} bytes", state.config.max_topic_len),
+        ));
+    }
+    Ok(())
+}
+
+/// Who a message is from (default: `api` / "API").
+#[derive(Deserialize)]
+pub struct From {
+    pub id: Option<String>,
+    pub name: String,
+}
+
+#[derive(Deserialize)]
+pub struct PublishRequest {
+    /// Any JSON; the workspace shows `{"text": ...}` as a chat line.
+    pub data: Value,
+    pub from: Option<From>,
+    /// Optional idempotency key: the same id within the dedupe window
+    /// publishes once and answers the same seq.
+    pub id: Option<uuid::Uuid>,
+}
+
+/// `POST /api/topics/{topic}/messages` → 201 `{id, seq, epoch}`.
+pub async fn publish(
+    State(state): State<AppState>,
+    Path(topic): Path<String>,
+    req: Body<PublishRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    check_topic(&state, &topic)?;
+    let req = body(req)?;
+    let id = req.id.unwrap_or_else(uuid::Uuid::new_v4);
+    if let Some(done) = state.dedupe.get(&id) {
+        let out = json!({ "id": id, "seq": done.seq, "epoch": done.epoch, "duplicate": true });
+        return Ok((StatusCode::OK, Json(out)));
+    }
+    let from = match req.from {
+        Some(f) => User {
+            id: format!("api-{}", f.id.unwrap_or_else(|| "backend".into())),
+            name: f.name.chars().take(40).collect(),
+        },
+        None => User {
+            id: "api-backend".into(),
+            name: "API".into(),
+        },
+    };
+    let (seq, epoch) = state.hub.publish(&topic, id, from, req.data);
+    let applied = Applied {
+        topic: Some(topic),
+        seq: Some(seq),
+        epoch: Some(epoch.clone()),
+    };
+    state.dedupe.insert(id, applied);
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "seq": seq, "epoch": epoch })),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct NotifyRequest {
+    pub topic: Option<String>,
+    pub user: Option<String>,
+    #[serde(default)]
+    pub level: Level,
+    pub title: String,
+    pub body: Option<String>,
+}
+
+/// `POST /api/notifications` → 202 `{delivered}`: to a topic's
+/// subscribers or to every connection of a user.
+pub async fn notify(
+    State(state): State<AppState>,
+    req: Body<NotifyRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let req = body(req)?;
+    let note = Notification {
+        level: req.level,
+        title: req.title.chars().take(200).collect(),
+        body: req.body.map(|b| b.chars().take(2_000).collect()),
+    };
+    let delivered = match (req.topic, req.user) {
+        (Some(topic), None) => {
+            check_topic(&state, &topic)?;
+            state.hub.notify_topic(&topic, note)
+        }
+        (None, Some(user)) => state.hub.notify_user(&user, note),
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "bad_target",
+                "give exactly one of `topic` or `user`",
+            ));
+        }
+    };
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "delivered": delivered })),
+    ))
+}
+
+/// `GET /api/stats`.
+pub async fn stats(State(state): State<AppState>) -> Json<Value> {
+    let per_topic: serde_json::Map<String, Value> = state
+        .hub
+        .subscribers_per_topic(1_000)
+        .into_iter()
+        .map(|(t, n)| (t, n.into()))
+        .collect();
+    let mut out = state.hub.stats.snapshot();
+    out["topics"] = state.hub.topic_count().into();
+    out["subscriptions"] = state.hub.subscription_count().into();
+    out["subscribers_per_topic"] = Value::Object(per_topic);
+    out["running_jobs"] = state.jobs.running().into();
+    Json(out)
+}

@@ -1,0 +1,98 @@
+//! The HTTP API under `/api`, for backends in any language: publish to a
+//! topic, send notifications, read stats. JSON in and out, authenticated
+//! with `Authorization: Bearer <api key>`; every error is
+//! `{"error":{"code","message"}}` with a fitting status.
+
+pub mod control;
+mod handlers;
+mod operations;
+mod streams;
+
+use super::state::AppState;
+use axum::Json;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+/// An API error: status, stable code, short message.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// Refuses requests without the right `Authorization: Bearer` key.
+async fn require_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let ok = given.is_some_and(|k| constant_time_eq(k.as_bytes(), state.api_key.as_bytes()));
+    if !ok {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "missing or wrong API key (Authorization: Bearer <key>)",
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+/// Who jobs and messages created over HTTP are from.
+pub fn api_user() -> crate::protocol::User {
+    crate::protocol::User {
+        id: "api-backend".into(),
+        name: "API".into(),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The `/api` routes (nest them under `/api`).
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/topics/{topic}/messages", post(handlers::publish))
+        .route("/notifications", post(handlers::notify))
+        .route("/stats", get(handlers::stats))
+        .route("/operations", post(operations::create))
+        .route("/operations/{id}", get(operations::get))
+        .route("/operations/{id}/progress", post(operations::progress))
+        .route("/operations/{id}/complete", post(operations::complete))
+        .route("/operations/{id}/fail", post(operations::fail))
+        .route("/streams", post(streams::open))
+        .route("/streams/{id}", get(streams::get))
+        .route("/streams/{id}/chunks", post(streams::chunk))
+        .route("/streams/{id}/end", post(streams::end))
+        .route("/streams/{id}/fail", post(streams::fail))
+        .route("/control", get(control::events))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API endpoint")
+        })
+        .layer(middleware::from_fn_with_state(state, require_key))
+        .layer(middleware::from_fn(super::metrics::count_requests))
+}

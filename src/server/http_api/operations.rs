@@ -1,0 +1,287 @@
+//! Operations driven by a backend over HTTP: create, report progress,
+//! complete, fail, read. They show in the workspace like the demo job; a
+//! user's Cancel marks them cancelled at once and reaches the backend by
+//! polling (`cancel_requested`) and by the control event stream.
+
+use super::control::{ApiJob, ControlEvent};
+use super::handlers::{Body, body, check_topic};
+use super::{ApiError, api_user};
+use crate::protocol::*;
+use crate::server::hub::now_ms;
+use crate::server::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+#[derive(Deserialize)]
+pub struct CreateOperation {
+    pub topic: String,
+    pub label: String,
+    #[serde(default)]
+    pub stages: Vec<String>,
+    pub eta_ms: Option<u64>,
+}
+
+#[derive(Deserialize)]
+pub struct Progress {
+    pub percent: f32,
+    pub stage_index: Option<usize>,
+    pub eta_ms: Option<u64>,
+    pub message: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct Finish {
+    pub result: Option<Value>,
+    pub message: Option<String>,
+}
+
+fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such operation")
+}
+
+/// `POST /api/operations` → 201 `{operation_id}`.
+pub async fn create(
+    State(state): State<AppState>,
+    req: Body<CreateOperation>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let req = body(req)?;
+    check_topic(&state, &req.topic)?;
+    let id = Uuid::new_v4();
+    let cancel = state.shutdown.child_token();
+    state
+        .jobs
+        .register(id, &req.topic, cancel.clone())
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "limit_reached",
+                "too many jobs running",
+            )
+        })?;
+    let done = tokio_util::sync::CancellationToken::new();
+    let topic = req.topic.clone();
+    state.api_jobs.insert(
+        id,
+        ApiJob {
+            topic: topic.clone(),
+            stop_requested: false,
+            done: done.clone(),
+        },
+    );
+    let op = OperationState {
+        operation_id: id,
+        label: req.label.chars().take(80).collect(),
+        stages: req.stages.into_iter().take(50).collect(),
+        stage_index: 0,
+        percent: 0.0,
+        eta_ms: req.eta_ms,
+        status: OperationStatus::Running,
+        message: None,
+        started_by: Some(api_user()),
+        started_at: now_ms(),
+    };
+    let retained = state.config.retained_per_topic as usize;
+    state.hub.with_topic(&topic, |t| {
+        t.ops.push(op.clone());
+        t.broadcast(ServerMsg::OperationStarted(op));
+        t.trim_finished(retained);
+    });
+    // A user's Cancel: mark it cancelled for everyone and tell the backend.
+    let st = state.clone();
+    state.tracker.spawn(async move {
+        tokio::select! {
+            _ = done.cancelled() => return,
+            _ = cancel.cancelled() => {}
+        }
+        if st.shutdown.is_cancelled() {
+            return;
+        }
+        st.jobs.finish(id);
+        end(
+            &st,
+            &topic,
+            id,
+            OperationStatus::Cancelled,
+            Finish {
+                result: None,
+                message: Some("Cancelled by a user".into()),
+            },
+        );
+        st.api_jobs.request_stop(
+            id,
+            ControlEvent::OperationCancel {
+                operation_id: id,
+                topic,
+            },
+        );
+    });
+    Ok((StatusCode::CREATED, Json(json!({ "operation_id": id }))))
+}
+
+/// Applies `f` to a running operation; 404 unknown, 409 when it ended.
+fn update(
+    state: &AppState,
+    id: Uuid,
+    f: impl FnOnce(&mut OperationState) -> ServerMsg,
+) -> Result<OperationState, ApiError> {
+    let job = state.api_jobs.get(&id).ok_or_else(not_found)?;
+    state.hub.with_topic(&job.topic, |t| {
+        let op = t
+            .ops
+            .iter_mut()
+            .find(|o| o.operation_id == id)
+            .ok_or_else(not_found)?;
+        if op.status != OperationStatus::Running {
+            let code = if op.status == OperationStatus::Cancelled {
+                "cancelled"
+            } else {
+                "ended"
+            };
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                code,
+                "the operation is no longer running",
+            ));
+        }
+        let msg = f(op);
+        let out = op.clone();
+        t.broadcast(msg);
+        Ok(out)
+    })
+}
+
+fn end(state: &AppState, topic: &str, id: Uuid, status: OperationStatus, fin: Finish) {
+    let retained = state.config.retained_per_topic as usize;
+    state.hub.with_topic(topic, |t| {
+        let Some(op) = t.ops.iter_mut().find(|o| o.operation_id == id) else {
+            return;
+        };
+        if op.status != OperationStatus::Running {
+            return;
+        }
+        op.status = status;
+        op.eta_ms = None;
+        op.message = fin.message.clone();
+        if status == OperationStatus::Completed {
+            op.percent = 100.0;
+            op.stage_index = op.stages.len().saturating_sub(1);
+        }
+        let ended = OperationEnded {
+            operation_id: id,
+            message: fin.message,
+            result: fin.result,
+        };
+        t.broadcast(match status {
+            OperationStatus::Completed => ServerMsg::OperationCompleted(ended),
+            OperationStatus::Failed => ServerMsg::OperationFailed(ended),
+            _ => ServerMsg::OperationCancelled(ended),
+        });
+        t.trim_finished(retained);
+    });
+}
+
+/// `POST /api/operations/{id}/progress`.
+pub async fn progress(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    req: Body<Progress>,
+) -> Result<Json<Value>, ApiError> {
+    let req = body(req)?;
+    let op = update(&state, id, |op| {
+        op.percent = req.percent.clamp(0.0, 100.0);
+        if let Some(i) = req.stage_index {
+            op.stage_index = i.min(op.stages.len().saturating_sub(1));
+        }
+        op.eta_ms = req.eta_ms;
+        if req.message.is_some() {
+            op.message = req.message.clone();
+        }
+        ServerMsg::OperationProgress(OperationProgress {
+            operation_id: id,
+            percent: op.percent,
+            stage_index: op.stage_index,
+            stage: op.stages.get(op.stage_index).cloned().unwrap_or_default(),
+            eta_ms: op.eta_ms,
+            message: op.message.clone(),
+        })
+    })?;
+    Ok(Json(json!({ "operation": op })))
+}
+
+fn finish(
+    state: &AppState,
+    id: Uuid,
+    status: OperationStatus,
+    fin: Finish,
+) -> Result<Json<Value>, ApiError> {
+    let job = state.api_jobs.get(&id).ok_or_else(not_found)?;
+    let status_now = state.hub.with_topic(&job.topic, |t| {
+        t.ops
+            .iter()
+            .find(|o| o.operation_id == id)
+            .map(|o| o.status)
+    });
+    match status_now {
+        None => return Err(not_found()),
+        Some(OperationStatus::Running) => {}
+        Some(s) => {
+            let code = if s == OperationStatus::Cancelled {
+                "cancelled"
+            } else {
+                "ended"
+            };
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                code,
+                "the operation is no longer running",
+            ));
+        }
+    }
+    job.done.cancel();
+    state.jobs.finish(id);
+    end(state, &job.topic, id, status, fin);
+    read_state(state, id)
+}
+
+/// `POST /api/operations/{id}/complete`.
+pub async fn complete(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    req: Body<Finish>,
+) -> Result<Json<Value>, ApiError> {
+    finish(&state, id, OperationStatus::Completed, body(req)?)
+}
+
+/// `POST /api/operations/{id}/fail`.
+pub async fn fail(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    req: Body<Finish>,
+) -> Result<Json<Value>, ApiError> {
+    finish(&state, id, OperationStatus::Failed, body(req)?)
+}
+
+fn read_state(state: &AppState, id: Uuid) -> Result<Json<Value>, ApiError> {
+    let job = state.api_jobs.get(&id).ok_or_else(not_found)?;
+    let op = state
+        .hub
+        .with_topic(&job.topic, |t| {
+            t.ops.iter().find(|o| o.operation_id == id).cloned()
+        })
+        .ok_or_else(not_found)?;
+    Ok(Json(
+        json!({ "operation": op, "cancel_requested": job.stop_requested }),
+    ))
+}
+
+/// `GET /api/operations/{id}` → `{operation, cancel_requested}`.
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Value>, ApiError> {
+    read_state(&state, id)
+}

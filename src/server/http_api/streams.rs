@@ -1,0 +1,248 @@
+//! Streams driven by a backend over HTTP: open, append chunks, end, fail,
+//! read. They show in the workspace like the demo assistant; a user's Stop
+//! ends the stream for everyone at once and reaches the backend by polling
+//! (`stop_requested`) and by the control event stream.
+
+use super::control::{ApiJob, ControlEvent};
+use super::handlers::{Body, body, check_topic};
+use super::{ApiError, api_user};
+use crate::protocol::*;
+use crate::server::hub::{StreamSnapshot, now_ms};
+use crate::server::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+#[derive(Deserialize)]
+pub struct OpenStream {
+    pub topic: String,
+    /// Display name of the author (default "API").
+    pub author: Option<String>,
+    pub prompt: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct Chunk {
+    pub text: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct Failure {
+    pub message: Option<String>,
+}
+
+fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such stream")
+}
+
+/// `POST /api/streams` → 201 `{stream_id}`.
+pub async fn open(
+    State(state): State<AppState>,
+    req: Body<OpenStream>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let req = body(req)?;
+    check_topic(&state, &req.topic)?;
+    let id = Uuid::new_v4();
+    let cancel = state.shutdown.child_token();
+    state
+        .jobs
+        .register(id, &req.topic, cancel.clone())
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "limit_reached",
+                "too many jobs running",
+            )
+        })?;
+    let done = tokio_util::sync::CancellationToken::new();
+    let topic = req.topic.clone();
+    state.api_jobs.insert(
+        id,
+        ApiJob {
+            topic: topic.clone(),
+            stop_requested: false,
+            done: done.clone(),
+        },
+    );
+    let mut author = api_user();
+    if let Some(name) = req.author {
+        author.name = name.chars().take(40).collect();
+    }
+    let start = StreamStart {
+        stream_id: id,
+        author,
+        prompt: req.prompt.map(|p| p.chars().take(500).collect()),
+        text: String::new(),
+        next_index: 0,
+        ended: None,
+        started_at: now_ms(),
+    };
+    let retained = state.config.retained_per_topic as usize;
+    state.hub.with_topic(&topic, |t| {
+        t.streams.push(StreamSnapshot {
+            start: start.clone(),
+            failed: None,
+        });
+        t.broadcast(ServerMsg::StreamStart(start));
+        t.trim_finished(retained);
+    });
+    let st = state.clone();
+    state.tracker.spawn(async move {
+        tokio::select! {
+            _ = done.cancelled() => return,
+            _ = cancel.cancelled() => {}
+        }
+        if st.shutdown.is_cancelled() {
+            return;
+        }
+        st.jobs.finish(id);
+        close(&st, &topic, id, StreamEndReason::Cancelled);
+        st.api_jobs.request_stop(
+            id,
+            ControlEvent::StreamStop {
+                stream_id: id,
+                topic,
+            },
+        );
+    });
+    Ok((StatusCode::CREATED, Json(json!({ "stream_id": id }))))
+}
+
+/// Runs `f` on a live stream; 404 unknown, 409 when it ended.
+fn live<R>(
+    state: &AppState,
+    id: Uuid,
+    f: impl FnOnce(&mut crate::server::hub::Topic, usize) -> R,
+) -> Result<R, ApiError> {
+    let job = state.api_jobs.get(&id).ok_or_else(not_found)?;
+    state.hub.with_topic(&job.topic, |t| {
+        let i = t
+            .streams
+            .iter()
+            .position(|s| s.start.stream_id == id)
+            .ok_or_else(not_found)?;
+        let s = &t.streams[i];
+        if s.start.ended.is_some() || s.failed.is_some() {
+            let code = if s.start.ended == Some(StreamEndReason::Cancelled) {
+                "stopped"
+            } else {
+                "ended"
+            };
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                code,
+                "the stream is over",
+            ));
+        }
+        Ok(f(t, i))
+    })
+}
+
+fn close(state: &AppState, topic: &str, id: Uuid, reason: StreamEndReason) {
+    let retained = state.config.retained_per_topic as usize;
+    state.hub.with_topic(topic, |t| {
+        let Some(s) = t.streams.iter_mut().find(|s| s.start.stream_id == id) else {
+            return;
+        };
+        if s.start.ended.is_some() || s.failed.is_some() {
+            return;
+        }
+        s.start.ended = Some(reason);
+        let chunks = s.start.next_index;
+        t.broadcast(ServerMsg::StreamEnd(StreamEnd {
+            stream_id: id,
+            reason,
+            chunks,
+        }));
+        t.trim_finished(retained);
+    });
+}
+
+/// `POST /api/streams/{id}/chunks` → `{index}`.
+pub async fn chunk(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    req: Body<Chunk>,
+) -> Result<Json<Value>, ApiError> {
+    let req = body(req)?;
+    let index = live(&state, id, |t, i| {
+        let s = &mut t.streams[i].start;
+        let chunk = StreamChunk {
+            stream_id: id,
+            index: s.next_index,
+            text: req.text,
+        };
+        s.text.push_str(&chunk.text);
+        s.next_index += 1;
+        let index = chunk.index;
+        t.broadcast(ServerMsg::StreamChunk(chunk));
+        index
+    })?;
+    Ok(Json(json!({ "index": index })))
+}
+
+fn finish(state: &AppState, id: Uuid) -> Result<ApiJob, ApiError> {
+    live(state, id, |_, _| ())?;
+    let job = state.api_jobs.get(&id).ok_or_else(not_found)?;
+    job.done.cancel();
+    state.jobs.finish(id);
+    Ok(job)
+}
+
+/// `POST /api/streams/{id}/end`.
+pub async fn end(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Value>, ApiError> {
+    let job = finish(&state, id)?;
+    close(&state, &job.topic, id, StreamEndReason::Completed);
+    read(&state, id)
+}
+
+/// `POST /api/streams/{id}/fail`.
+pub async fn fail(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    req: Body<Failure>,
+) -> Result<Json<Value>, ApiError> {
+    let message = body(req)?
+        .message
+        .unwrap_or_else(|| "the producer failed".into());
+    let job = finish(&state, id)?;
+    state.hub.with_topic(&job.topic, |t| {
+        if let Some(s) = t.streams.iter_mut().find(|s| s.start.stream_id == id) {
+            s.failed = Some(message.clone());
+        }
+        t.broadcast(ServerMsg::StreamError(StreamError {
+            stream_id: id,
+            message,
+        }));
+    });
+    read(&state, id)
+}
+
+fn read(state: &AppState, id: Uuid) -> Result<Json<Value>, ApiError> {
+    let job = state.api_jobs.get(&id).ok_or_else(not_found)?;
+    let snap = state
+        .hub
+        .with_topic(&job.topic, |t| {
+            t.streams.iter().find(|s| s.start.stream_id == id).cloned()
+        })
+        .ok_or_else(not_found)?;
+    Ok(Json(json!({
+        "stream": snap.start,
+        "failed": snap.failed,
+        "stop_requested": job.stop_requested,
+    })))
+}
+
+/// `GET /api/streams/{id}` → `{stream, failed, stop_requested}`.
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Value>, ApiError> {
+    read(&state, id)
+}

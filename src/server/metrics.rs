@@ -1,0 +1,65 @@
+//! Prometheus exposition at `GET /metrics`, through the `metrics` facade
+//! and `metrics-exporter-prometheus` (no hand-formatted text).
+//!
+//! Counters and histograms are recorded where things happen (frames in by
+//! type, frames out, fan-out latency, dropped ephemeral frames, disconnects
+//! by reason, HTTP API requests by route and status); gauges (connections,
+//! subscriptions, topics) are read from the hub when scraped.
+
+use super::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::sync::atomic::Ordering::Relaxed;
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the process-wide recorder once and returns its handle.
+pub fn install() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("tidings_fanout_seconds".into()),
+                    &[
+                        0.000_01, 0.000_05, 0.000_1, 0.000_5, 0.001, 0.005, 0.01, 0.05, 0.1,
+                    ],
+                )
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// `GET /metrics`.
+pub async fn render(State(state): State<AppState>) -> Response {
+    let stats = &state.hub.stats;
+    metrics::gauge!("tidings_connections").set(stats.connections_open.load(Relaxed) as f64);
+    metrics::gauge!("tidings_subscriptions").set(state.hub.subscription_count() as f64);
+    metrics::gauge!("tidings_topics").set(state.hub.topic_count() as f64);
+    metrics::gauge!("tidings_running_jobs").set(state.jobs.running() as f64);
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        install().render(),
+    )
+        .into_response()
+}
+
+/// Middleware counting HTTP API requests by route and status.
+pub async fn count_requests(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("tidings_http_requests_total", "route" => route, "status" => status)
+        .increment(1);
+    response
+}

@@ -1,0 +1,233 @@
+//! The server (feature `ssr`): the axum router that serves the Leptos
+//! page, the WebSocket hub at `/ws` and `GET /healthz`, and
+//! [`run`], which tests call with a listener on port 0.
+
+#[cfg(feature = "embed")]
+pub mod assets;
+pub mod auth;
+pub mod backplane;
+pub mod config;
+pub mod conn_handle;
+pub mod connection;
+pub mod dedupe;
+mod demo_text;
+pub mod dispatch;
+pub mod history;
+pub mod http_api;
+pub mod hub;
+pub mod jobs;
+pub mod lanes;
+pub mod limits;
+pub mod metrics;
+pub mod ops;
+pub mod rate;
+pub mod state;
+pub mod stats;
+pub mod streams;
+pub mod typing;
+
+use crate::app::{App, shell};
+use axum::extract::{Query, State, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+pub use config::Config;
+use leptos::config::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use serde::Deserialize;
+pub use state::AppState;
+use std::future::Future;
+use tokio::net::TcpListener;
+
+/// Query parameters of the WebSocket upgrade.
+#[derive(Deserialize, Default)]
+pub struct ConnectParams {
+    /// Display name of a guest.
+    pub name: Option<String>,
+    /// Stable guest id chosen by the browser (kept in localStorage).
+    pub uid: Option<String>,
+    /// A token (else send an `auth` frame, or connect as a guest).
+    pub token: Option<String>,
+}
+
+/// Keeps a display name printable and short; falls back to "Guest".
+pub fn clean_name(name: Option<&str>) -> String {
+    let cleaned: String = name
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(40)
+        .collect::<String>()
+        .trim()
+        .to_string();
+    if cleaned.is_empty() {
+        "Guest".into()
+    } else {
+        cleaned
+    }
+}
+
+fn clean_uid(uid: Option<&str>) -> String {
+    match uid {
+        Some(u)
+            if !u.is_empty()
+                && u.len() <= 64
+                && u.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+        {
+            u.to_string()
+        }
+        _ => uuid::Uuid::new_v4().simple().to_string(),
+    }
+}
+
+/// Same origin (scheme-less host match) or on the allow-list. Requests
+/// without an `Origin` header (non-browser clients) pass.
+fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
+    host == Some(origin_host) || allowed.iter().any(|a| a.trim_end_matches('/') == origin)
+}
+
+async fn ws_handler(
+    ws: WebSocketUpgrade,
+    headers: HeaderMap,
+    Query(params): Query<ConnectParams>,
+    State(state): State<AppState>,
+) -> Response {
+    if !origin_allowed(&headers, &state.config.allowed_origins) {
+        return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
+    }
+    let initial = match (&params.token, &params.name) {
+        (Some(token), _) => match state.auth.verify(token) {
+            Ok(access) => connection::Initial::Ready(access),
+            Err(e) => connection::Initial::Refused(e),
+        },
+        (None, Some(name)) if !state.config.require_auth => {
+            connection::Initial::Ready(auth::Access::guest(
+                clean_name(Some(name)),
+                clean_uid(params.uid.as_deref()),
+                &state.config.guest_topics,
+            ))
+        }
+        _ => connection::Initial::AwaitAuthFrame,
+    };
+    let max = state.config.max_frame_bytes as usize;
+    let tracker = state.tracker.clone();
+    // Read up to twice the limit so an oversized message can be answered
+    // with 1009 by us; beyond that tungstenite refuses it.
+    ws.read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(max * 2)
+        .max_frame_size(max * 2)
+        .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, state, initial)))
+}
+
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    Json(serde_json::json!({
+        "status": "ok",
+        "protocol_version": crate::protocol::PROTOCOL_VERSION,
+        "topics": state.hub.topic_count(),
+        "running_jobs": state.jobs.running(),
+        "stats": state.hub.stats.snapshot(),
+    }))
+}
+
+/// Leptos options for serving the site from `site_root`.
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("tidings")
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(config.addr)
+        .build()
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    let options = state.leptos_options.clone();
+    let routes = generate_route_list(App);
+    let router = Router::new();
+    #[cfg(feature = "embed")]
+    let router = router.route("/pkg/{*path}", get(assets::pkg));
+    router
+        .route("/ws", get(ws_handler))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::render))
+        .nest("/api", http_api::router(state.clone()))
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+}
+
+/// Serves on `listener` until `shutdown` resolves; then closes every socket
+/// with 1001 Going Away and returns within the configured grace period.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut config = config;
+    config.addr = listener.local_addr()?;
+    let options = leptos_options(&config);
+    let grace = config.shutdown_grace();
+    let secret = match &config.jwt_secret {
+        Some(s) => s.clone(),
+        None => {
+            tracing::warn!(
+                "no --jwt-secret / TIDINGS_JWT_SECRET set: generated a random one; \
+                 tokens minted elsewhere will be refused and none survive a restart"
+            );
+            auth::random_secret()
+        }
+    };
+    let api_key = match &config.api_key {
+        Some(k) => k.clone(),
+        None => {
+            let key = auth::random_secret();
+            tracing::warn!("no --api-key / TIDINGS_API_KEY set: HTTP API key for this run: {key}");
+            key
+        }
+    };
+    metrics::install();
+    let state = AppState::new(config, options, &secret, api_key);
+    let token = state.shutdown.clone();
+    let app = router(state.clone());
+    let sweeper = state.hub.clone();
+    let stop_sweeping = token.clone();
+    state.tracker.spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(10));
+        loop {
+            tokio::select! {
+                _ = stop_sweeping.cancelled() => return,
+                _ = every.tick() => sweeper.sweep(),
+            }
+        }
+    });
+    let signal = token.clone();
+    let server = tokio::spawn(
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { signal.cancelled().await })
+            .into_future(),
+    );
+    tokio::select! {
+        _ = shutdown => {}
+        _ = token.cancelled() => {}
+    }
+    tracing::info!("shutting down: closing sockets with 1001");
+    token.cancel();
+    state.tracker.close();
+    let drained = tokio::time::timeout(grace, async {
+        let _ = server.await;
+        state.tracker.wait().await;
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(?grace, "shutdown grace period ran out; exiting anyway");
+    }
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! Shared server state handed to every handler and connection.
+
+use super::auth::Auth;
+use super::backplane::InMemory;
+use super::config::Config;
+use super::dedupe::Dedupe;
+use super::history::HistoryLimits;
+use super::hub::Hub;
+use super::jobs::Jobs;
+use super::limits::ConnectionLimits;
+use super::stats::Stats;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Everything the server shares; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub hub: Arc<Hub>,
+    pub jobs: Arc<Jobs>,
+    /// Ids of applied frames, so retries have one effect.
+    pub dedupe: Arc<Dedupe>,
+    /// Token signing and checking.
+    pub auth: Arc<Auth>,
+    /// Connections in total and per user.
+    pub limits: ConnectionLimits,
+    /// The key HTTP API callers present as `Authorization: Bearer`.
+    pub api_key: Arc<str>,
+    /// Operations and streams created over HTTP, and the control events
+    /// (Cancel / Stop) for their backends.
+    pub api_jobs: Arc<super::http_api::control::ApiJobs>,
+    pub config: Arc<Config>,
+    /// Cancelled once when the server shuts down; every task's token is a
+    /// child of it.
+    pub shutdown: CancellationToken,
+    /// Tracks every spawned task so shutdown can wait for them.
+    pub tracker: TaskTracker,
+    pub leptos_options: LeptosOptions,
+    next_conn: Arc<AtomicU64>,
+}
+
+impl AppState {
+    /// `secret` signs and checks tokens.
+    pub fn new(
+        config: Config,
+        leptos_options: LeptosOptions,
+        secret: &str,
+        api_key: String,
+    ) -> Self {
+        AppState {
+            api_key: api_key.into(),
+            api_jobs: Arc::new(super::http_api::control::ApiJobs::new(10_000)),
+            auth: Arc::new(Auth::new(secret.as_bytes())),
+            limits: ConnectionLimits::new(
+                config.max_connections as usize,
+                config.max_connections_per_user as usize,
+            ),
+            hub: Arc::new(Hub::new(
+                Arc::new(InMemory {
+                    limits: HistoryLimits {
+                        max_messages: config.history_messages as usize,
+                        max_age: std::time::Duration::from_millis(config.history_ms),
+                    },
+                }),
+                std::time::Duration::from_millis(config.history_ms),
+                Arc::new(Stats::default()),
+            )),
+            jobs: Arc::new(Jobs::new(config.max_running_jobs as usize)),
+            dedupe: Arc::new(Dedupe::new(
+                config.dedupe_capacity as usize,
+                std::time::Duration::from_millis(config.dedupe_window_ms),
+            )),
+            config: Arc::new(config),
+            shutdown: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+            leptos_options,
+            next_conn: Arc::new(AtomicU64::new(1)),
+        }
+    }
+
+    /// A fresh, process-unique connection id.
+    pub fn next_conn_id(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn typing_ctx(&self) -> super::typing::TypingCtx<'_> {
+        super::typing::TypingCtx {
+            hub: &self.hub,
+            ttl: self.config.typing_ttl(),
+            tracker: &self.tracker,
+            shutdown: &self.shutdown,
+        }
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

@@ -1,0 +1,132 @@
+//! Streams: the demo assistant streaming its answer token by token, Stop,
+//! and the text-so-far kept in the topic for late joiners.
+
+use super::demo_text;
+use super::hub::{StreamSnapshot, now_ms};
+use super::state::AppState;
+use crate::protocol::*;
+use std::time::Duration;
+
+/// Who the demo assistant is.
+pub fn assistant() -> User {
+    User {
+        id: "assistant".into(),
+        name: "Assistant".into(),
+    }
+}
+
+/// Starts the demo assistant answering `req.prompt` in `topic`. With a
+/// `stream_id` the request is idempotent: a stream with that id that the
+/// topic still knows is left alone. With `from_index` (a client resuming a
+/// stream the server lost, e.g. across a restart) the answer continues
+/// from that chunk; the text before it is the same, as the demo answer is
+/// deterministic.
+pub fn start_demo(
+    state: &AppState,
+    topic: &str,
+    req: &StreamStartBody,
+) -> Result<StreamId, ErrorCode> {
+    let id = req.stream_id.unwrap_or_else(uuid::Uuid::new_v4);
+    if req.stream_id.is_some()
+        && state
+            .hub
+            .with_topic(topic, |t| t.streams.iter().any(|s| s.start.stream_id == id))
+    {
+        return Ok(id);
+    }
+    let prompt: String = req.prompt.chars().take(500).collect();
+    let mut tokens = demo_text::tokens(&demo_text::answer(&prompt));
+    let skip = (req.from_index.unwrap_or(0) as usize).min(tokens.len());
+    let cancel = state.shutdown.child_token();
+    state.jobs.register(id, topic, cancel.clone())?;
+    let start = StreamStart {
+        stream_id: id,
+        author: assistant(),
+        prompt: Some(prompt),
+        text: tokens.drain(..skip).collect(),
+        next_index: skip as u64,
+        ended: None,
+        started_at: now_ms(),
+    };
+    let retained = state.config.retained_per_topic as usize;
+    state.hub.with_topic(topic, |t| {
+        t.streams.push(StreamSnapshot {
+            start: start.clone(),
+            failed: None,
+        });
+        t.broadcast(ServerMsg::StreamStart(start));
+        t.trim_finished(retained);
+    });
+
+    let pace = Duration::from_micros(1_000_000 / state.config.assistant_tokens_per_sec.max(1));
+    let (hub, jobs, shutdown) = (
+        state.hub.clone(),
+        state.jobs.clone(),
+        state.shutdown.clone(),
+    );
+    let topic = topic.to_string();
+    state.tracker.spawn(async move {
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + pace, pace);
+        let mut sent = skip as u64;
+        let mut cancelled = false;
+        for token in tokens {
+            tokio::select! {
+                _ = cancel.cancelled() => { cancelled = true; break; }
+                _ = ticker.tick() => {}
+            }
+            let chunk = StreamChunk {
+                stream_id: id,
+                index: sent,
+                text: token,
+            };
+            sent += 1;
+            hub.with_topic(&topic, |t| {
+                if let Some(s) = t.streams.iter_mut().find(|s| s.start.stream_id == id) {
+                    s.start.text.push_str(&chunk.text);
+                    s.start.next_index = sent;
+                }
+                t.broadcast(ServerMsg::StreamChunk(chunk));
+            });
+        }
+        jobs.finish(id);
+        if shutdown.is_cancelled() {
+            return;
+        }
+        let reason = if cancelled {
+            StreamEndReason::Cancelled
+        } else {
+            StreamEndReason::Completed
+        };
+        hub.with_topic(&topic, |t| {
+            if let Some(s) = t.streams.iter_mut().find(|s| s.start.stream_id == id) {
+                s.start.ended = Some(reason);
+            }
+            t.broadcast(ServerMsg::StreamEnd(StreamEnd {
+                stream_id: id,
+                reason,
+                chunks: sent,
+            }));
+            t.trim_finished(retained);
+        });
+    });
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::demo_text::{answer, tokens};
+
+    #[test]
+    fn tokens_rebuild_the_text_and_are_single_words() {
+        let text = answer("why?");
+        let toks = tokens(&text);
+        assert_eq!(toks.concat(), text);
+        assert!(
+            toks.len() > 250,
+            "multi-paragraph answer: {} tokens",
+            toks.len()
+        );
+        assert!(toks.iter().all(|t| t.split_whitespace().count() == 1));
+        assert!(text.matches("\n\n").count() >= 3);
+    }
+}
