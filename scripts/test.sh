@@ -14,11 +14,22 @@ cargo fmt --check
 
 step "clippy (ssr, all targets)"
 cargo clippy --features ssr --all-targets -- -D warnings
+step "clippy (the load bench, tidings-bench)"
+cargo clippy --features bench --bin tidings-bench -- -D warnings
 step "clippy (hydrate, wasm32)"
 cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
 
 step "unit, integration and property tests"
 cargo test --features ssr
+
+step "load bench smoke: 200 subscribers at 100 msg/s for 2 s, and a 200-client reconnect storm"
+# Dev profile (quick to build): the figures are printed next to the bare
+# baseline's and never asserted. It fails only when the bench itself fails:
+# a server child that does not start, or a delivery lost in the in-memory
+# steady state (a real bug). Full matrix: scripts/bench.sh.
+cargo build --features bench --bin tidings-bench
+target/debug/tidings-bench steady --subscribers 200 --rate 100 --duration-s 2 --timeout-s 60 --fail-on-loss
+target/debug/tidings-bench storm --clients 200 --rate 20 --phase-s 1 --timeout-s 60
 
 step "the fuzz target builds (run it with cargo +nightly fuzz; see README)"
 cargo check --manifest-path fuzz/Cargo.toml

@@ -1,0 +1,288 @@
+//! `tidings-bench`: a load generator that measures the Tidings hub against
+//! a bare axum + tokio `broadcast` hub (the baseline) on the same machine,
+//! over real WebSockets on 127.0.0.1 only. Servers run as child processes
+//! (this binary re-executed with a hidden `serve-*` subcommand) so their
+//! RSS and CPU are read from /proc. Every scenario is bounded in time and
+//! kills its children when it ends, fails or panics.
+//!
+//! Run: `cargo run --release --features bench --bin tidings-bench -- --help`
+
+mod baseline;
+mod child;
+mod client;
+mod fdlimit;
+mod idle;
+mod procstat;
+mod report;
+mod serve;
+mod steady;
+mod storm;
+
+use child::Kind;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Load benchmark of the Tidings hub against a bare axum + broadcast hub.
+#[derive(Parser, Debug)]
+#[command(name = "tidings-bench", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// N subscribers on one topic, R publishes/s for D s: Tidings, then the
+    /// baseline, side by side.
+    Steady(SteadyArgs),
+    /// Server RSS per idle connection (Tidings and the baseline).
+    IdleRss(IdleArgs),
+    /// Reconnect storm: N subscribed clients, the Tidings server killed and
+    /// restarted on the same port; time to resubscribe and messages lost.
+    Storm(StormArgs),
+    /// (internal) Run the Tidings server as a child.
+    #[command(hide = true)]
+    ServeTidings(ServeTidingsArgs),
+    /// (internal) Run the baseline hub as a child.
+    #[command(hide = true)]
+    ServeBaseline(ServeBaselineArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+struct Common {
+    /// Extra flag for the Tidings server child (repeatable), e.g.
+    /// `--server-arg=--outbound-queue=4096`.
+    #[arg(long = "server-arg", allow_hyphen_values = true)]
+    server_args: Vec<String>,
+    /// Append the results as one JSON line to this file.
+    #[arg(long)]
+    json_out: Option<PathBuf>,
+    /// Hard time limit of each scenario (seconds).
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(5..=3600))]
+    timeout_s: u64,
+    /// Broadcast capacity of the baseline hub (a subscriber further behind
+    /// is closed); defaults to Tidings' `--outbound-queue` default.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(8..=1_000_000))]
+    baseline_queue: u64,
+}
+
+#[derive(Args, Debug)]
+struct SteadyArgs {
+    /// Subscribers on the topic.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=50_000))]
+    subscribers: u64,
+    /// Publishes per second.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    rate: u64,
+    /// Seconds of publishing.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=60))]
+    duration_s: u64,
+    /// Exit with 1 when Tidings loses a delivery (a bug in the in-memory
+    /// steady state).
+    #[arg(long)]
+    fail_on_loss: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
+struct IdleArgs {
+    /// Idle connections to open.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=50_000))]
+    connections: u64,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
+struct StormArgs {
+    /// Subscribed clients.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=50_000))]
+    clients: u64,
+    /// Publishes per second, before and after the restart.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    rate: u64,
+    /// Seconds of publishing before the kill and after everyone is back.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=60))]
+    phase_s: u64,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
+struct ServeTidingsArgs {
+    #[arg(long)]
+    addr: String,
+    /// Tidings server flags.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    extra: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+struct ServeBaselineArgs {
+    #[arg(long)]
+    addr: std::net::SocketAddr,
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    queue: u64,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let nofile = fdlimit::raise();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::ServeTidings(a) => serve::tidings(&a.addr, &a.extra).await,
+            Command::ServeBaseline(a) => serve::baseline(a.addr, a.queue as usize).await,
+            command => {
+                match &nofile {
+                    Ok(n) => println!("open-file limit: {n}"),
+                    Err(e) => eprintln!("warning: {e}"),
+                }
+                println!("machine: {}", report::machine_note());
+                bench(command).await
+            }
+        }
+    });
+    // Client tasks may still hold sockets: do not wait for them.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// A scenario under its hard time limit.
+async fn bounded<T>(
+    limit_s: u64,
+    what: &str,
+    f: impl std::future::Future<Output = Result<T, String>>,
+) -> Result<T, String> {
+    tokio::time::timeout(Duration::from_secs(limit_s), f)
+        .await
+        .map_err(|_| format!("{what} did not finish within --timeout-s {limit_s}"))?
+}
+
+fn run_id() -> String {
+    format!("b{}", std::process::id())
+}
+
+async fn bench(command: Command) -> Result<(), String> {
+    match command {
+        Command::Steady(a) => {
+            let c = &a.common;
+            println!("tidings flags: {}", report::tidings_flags(&c.server_args));
+            println!("baseline: broadcast capacity {}", c.baseline_queue);
+            let p = steady::Params {
+                subscribers: a.subscribers,
+                rate: a.rate,
+                duration_s: a.duration_s,
+                server_args: c.server_args.clone(),
+                baseline_queue: c.baseline_queue,
+            };
+            let id = run_id();
+            let t = bounded(
+                c.timeout_s,
+                "steady (tidings)",
+                steady::run(Kind::Tidings, &p, &id),
+            )
+            .await?;
+            let b = bounded(
+                c.timeout_s,
+                "steady (baseline)",
+                steady::run(Kind::Baseline, &p, &id),
+            )
+            .await?;
+            report::print_steady(&t, &b);
+            let line = serde_json::json!({
+                "scenario": "steady",
+                "machine": report::machine_note(),
+                "tidings_flags": report::tidings_flags(&c.server_args),
+                "tidings": t,
+                "baseline": b,
+                "ratio_deliveries_per_s": t.deliveries_per_s / b.deliveries_per_s.max(1e-9),
+                "ratio_p99": t.p99_us as f64 / (b.p99_us.max(1)) as f64,
+            });
+            report::append_json(c.json_out.as_deref(), &line)?;
+            if a.fail_on_loss && (t.lost > 0 || t.publish_errors > 0) {
+                return Err(format!(
+                    "tidings lost {} deliveries ({} publish errors) in the steady state",
+                    t.lost, t.publish_errors
+                ));
+            }
+            Ok(())
+        }
+        Command::IdleRss(a) => {
+            let c = &a.common;
+            println!("tidings flags: {}", report::tidings_flags(&c.server_args));
+            let id = run_id();
+            let t = bounded(
+                c.timeout_s,
+                "idle-rss (tidings)",
+                idle::run(
+                    Kind::Tidings,
+                    a.connections,
+                    &c.server_args,
+                    c.baseline_queue,
+                    &id,
+                ),
+            )
+            .await?;
+            let b = bounded(
+                c.timeout_s,
+                "idle-rss (baseline)",
+                idle::run(
+                    Kind::Baseline,
+                    a.connections,
+                    &c.server_args,
+                    c.baseline_queue,
+                    &id,
+                ),
+            )
+            .await?;
+            report::print_idle(&t, &b);
+            let line = serde_json::json!({
+                "scenario": "idle_rss",
+                "machine": report::machine_note(),
+                "tidings_flags": report::tidings_flags(&c.server_args),
+                "tidings": t,
+                "baseline": b,
+            });
+            report::append_json(c.json_out.as_deref(), &line)
+        }
+        Command::Storm(a) => {
+            let c = &a.common;
+            println!("tidings flags: {}", report::tidings_flags(&c.server_args));
+            let p = storm::Params {
+                clients: a.clients,
+                rate: a.rate,
+                phase_s: a.phase_s,
+                server_args: c.server_args.clone(),
+            };
+            let r = bounded(c.timeout_s, "storm", storm::run(&p, &run_id())).await?;
+            storm::print(&r);
+            let line = serde_json::json!({
+                "scenario": "storm",
+                "machine": report::machine_note(),
+                "tidings_flags": report::tidings_flags(&c.server_args),
+                "tidings": r,
+            });
+            report::append_json(c.json_out.as_deref(), &line)
+        }
+        Command::ServeTidings(_) | Command::ServeBaseline(_) => Ok(()),
+    }
+}

@@ -1,0 +1,345 @@
+//! The steady-state scenario: N subscribers on one topic over real
+//! WebSockets, one publisher sending M messages at R/s, against one server
+//! child. Measures deliveries/s, publish→deliver latency, lost deliveries
+//! and the server's CPU over the run.
+
+use super::child::{Kind, ServerChild};
+use super::client::{self, Latencies};
+use super::procstat;
+use super::report::SteadyResult;
+use futures_util::StreamExt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+
+pub const TOPIC: &str = "room:bench";
+/// Connections opened at once while setting up.
+const CONNECT_CONCURRENCY: usize = 128;
+
+/// What one steady run does.
+#[derive(Clone, Debug)]
+pub struct Params {
+    pub subscribers: u64,
+    pub rate: u64,
+    pub duration_s: u64,
+    pub server_args: Vec<String>,
+    /// Broadcast capacity of the baseline (Tidings' `--outbound-queue`).
+    pub baseline_queue: u64,
+}
+
+struct Shared {
+    subscribed: AtomicU64,
+    failed: AtomicU64,
+    frames: AtomicU64,
+    delivered: AtomicU64,
+    last_delivery_ns: AtomicU64,
+    latency: Latencies,
+}
+
+struct SubOutcome {
+    received: u64,
+    closed_early: bool,
+}
+
+/// Runs the scenario against a fresh child of `kind`.
+pub async fn run(kind: Kind, p: &Params, run_id: &str) -> Result<SteadyResult, String> {
+    let mut server = ServerChild::spawn(kind, "127.0.0.1:0", &p.server_args, p.baseline_queue)?;
+    let addr = server.addr;
+    let pid = server.pid;
+    let rss_start = procstat::rss_kib(pid)?;
+    let stop = CancellationToken::new();
+    let _stop_on_exit = stop.clone().drop_guard();
+    let shared = Arc::new(Shared {
+        subscribed: AtomicU64::new(0),
+        failed: AtomicU64::new(0),
+        frames: AtomicU64::new(0),
+        delivered: AtomicU64::new(0),
+        last_delivery_ns: AtomicU64::new(0),
+        latency: Latencies::new(16)?,
+    });
+
+    let setup_start = Instant::now();
+    let gate = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
+    let mut tasks = Vec::with_capacity(p.subscribers as usize);
+    for i in 0..p.subscribers {
+        let uid = format!("{run_id}-{}-s{i}", kind.name());
+        tasks.push(tokio::spawn(subscriber(
+            i as usize,
+            addr,
+            uid,
+            shared.clone(),
+            stop.clone(),
+            gate.clone(),
+        )));
+    }
+    let n = p.subscribers;
+    let all_in = wait_until(Duration::from_secs(90), || {
+        shared.subscribed.load(Relaxed) + shared.failed.load(Relaxed) >= n
+    })
+    .await;
+    let failed = shared.failed.load(Relaxed);
+    if !all_in || failed > 0 {
+        return Err(format!(
+            "{}: only {} of {n} subscribers subscribed ({failed} failed)",
+            kind.name(),
+            shared.subscribed.load(Relaxed)
+        ));
+    }
+    // Let the join traffic (presence) settle before measuring.
+    settle(
+        &shared.frames,
+        Duration::from_millis(500),
+        Duration::from_secs(30),
+    )
+    .await;
+    let setup_s = setup_start.elapsed().as_secs_f64();
+    if !server.alive() {
+        return Err(format!("{} server died during setup", kind.name()));
+    }
+    let rss_subscribed = procstat::rss_kib(pid)?;
+
+    let cpu0 = procstat::cpu_ticks(pid)?;
+    let publish_start = client::now_ns();
+    let messages = p.rate * p.duration_s;
+    let published = publish(
+        addr,
+        &format!("{run_id}-{}-pub", kind.name()),
+        p.rate,
+        messages,
+    )
+    .await
+    .map_err(|e| format!("{} publisher: {e}", kind.name()))?;
+    let expected = published.acked * n;
+    let drained = {
+        let s = shared.clone();
+        wait_until(Duration::from_secs(30), move || {
+            s.delivered.load(Relaxed) >= expected
+        })
+    };
+    tokio::select! {
+        _ = drained => {}
+        _ = settle(&shared.delivered, Duration::from_secs(3), Duration::from_secs(30)) => {}
+    }
+    let end_ns = client::now_ns();
+    let cpu1 = procstat::cpu_ticks(pid)?;
+    let rss_end = procstat::rss_kib(pid)?;
+    stop.cancel();
+    let mut delivered = 0;
+    let mut closed_early = 0;
+    for t in tasks {
+        if let Ok(o) = t.await {
+            delivered += o.received;
+            closed_early += o.closed_early as u64;
+        }
+    }
+    server.kill();
+
+    let last = shared.last_delivery_ns.load(Relaxed).max(publish_start + 1);
+    let window_s = (last - publish_start) as f64 / 1e9;
+    let wall_s = (end_ns - publish_start) as f64 / 1e9;
+    let cpu_s = (cpu1 - cpu0) as f64 / procstat::TICKS_PER_SEC;
+    let h = shared.latency.merged()?;
+    Ok(SteadyResult {
+        server: kind.name().into(),
+        subscribers: n,
+        rate: p.rate,
+        duration_s: p.duration_s,
+        published: messages,
+        acked: published.acked,
+        publish_errors: published.errors,
+        expected,
+        delivered,
+        lost: expected.saturating_sub(delivered),
+        closed_early,
+        deliveries_per_s: delivered as f64 / window_s,
+        p50_us: h.value_at_quantile(0.50),
+        p90_us: h.value_at_quantile(0.90),
+        p99_us: h.value_at_quantile(0.99),
+        max_us: h.max(),
+        server_cpu_s: cpu_s,
+        server_cpu_pct: 100.0 * cpu_s / wall_s,
+        setup_s,
+        rss_start_kib: rss_start,
+        rss_subscribed_kib: rss_subscribed,
+        rss_end_kib: rss_end,
+    })
+}
+
+/// Polls `done` every 20 ms until true (returns true) or `limit` passes.
+pub async fn wait_until(limit: Duration, done: impl Fn() -> bool) -> bool {
+    let until = Instant::now() + limit;
+    while Instant::now() < until {
+        if done() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    done()
+}
+
+/// Returns once `counter` has not moved for `quiet`, or after `limit`.
+pub async fn settle(counter: &AtomicU64, quiet: Duration, limit: Duration) {
+    let until = Instant::now() + limit;
+    let mut last = counter.load(Relaxed);
+    let mut since = Instant::now();
+    while Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let now = counter.load(Relaxed);
+        if now != last {
+            last = now;
+            since = Instant::now();
+        } else if since.elapsed() >= quiet {
+            return;
+        }
+    }
+}
+
+async fn subscriber(
+    i: usize,
+    addr: SocketAddr,
+    uid: String,
+    shared: Arc<Shared>,
+    stop: CancellationToken,
+    gate: Arc<Semaphore>,
+) -> SubOutcome {
+    let mut out = SubOutcome {
+        received: 0,
+        closed_early: false,
+    };
+    let permit = gate.acquire().await;
+    let timeout = Duration::from_secs(30);
+    let mut ws = match client::connect(addr, &uid, timeout).await {
+        Ok(ws) => ws,
+        Err(e) => {
+            eprintln!("subscriber {i}: {e}");
+            shared.failed.fetch_add(1, Relaxed);
+            return out;
+        }
+    };
+    if let Err(e) = client::welcome(&mut ws, timeout).await {
+        eprintln!("subscriber {i}: {e}");
+        shared.failed.fetch_add(1, Relaxed);
+        return out;
+    }
+    if let Err(e) = client::send(&mut ws, client::subscribe(TOPIC, None)).await {
+        eprintln!("subscriber {i}: {e}");
+        shared.failed.fetch_add(1, Relaxed);
+        return out;
+    }
+    let mut subscribed = false;
+    let mut last_seq = 0u64;
+    let mut permit = permit.ok();
+    loop {
+        let msg = tokio::select! {
+            _ = stop.cancelled() => break,
+            m = ws.next() => m,
+        };
+        let text = match msg {
+            Some(Ok(Message::Text(t))) => t,
+            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
+                if subscribed {
+                    out.closed_early = !stop.is_cancelled();
+                } else {
+                    shared.failed.fetch_add(1, Relaxed);
+                }
+                break;
+            }
+            Some(Ok(_)) => continue,
+        };
+        shared.frames.fetch_add(1, Relaxed);
+        let Some(f) = client::parse(text.as_str()) else {
+            continue;
+        };
+        match f.kind {
+            "message" => {
+                let seq = f.seq.unwrap_or(0);
+                if seq > last_seq {
+                    last_seq = seq;
+                    out.received += 1;
+                    let now = client::now_ns();
+                    if let Some(t) = f.stamp() {
+                        shared.latency.record(i, now.saturating_sub(t) / 1000);
+                    }
+                    shared.delivered.fetch_add(1, Relaxed);
+                    shared.last_delivery_ns.fetch_max(now, Relaxed);
+                }
+            }
+            "subscribed" if !subscribed => {
+                subscribed = true;
+                permit.take();
+                shared.subscribed.fetch_add(1, Relaxed);
+            }
+            "ping" => {
+                if client::send(&mut ws, client::pong()).await.is_err() {
+                    out.closed_early = !stop.is_cancelled();
+                    break;
+                }
+            }
+            "error" => eprintln!("subscriber {i}: server error: {text}"),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// What the publisher achieved.
+pub struct Published {
+    pub acked: u64,
+    pub errors: u64,
+}
+
+/// Publishes `count` messages at `rate`/s from one connection, then waits
+/// (at most 10 s) for the remaining acks.
+async fn publish(addr: SocketAddr, uid: &str, rate: u64, count: u64) -> Result<Published, String> {
+    let timeout = Duration::from_secs(10);
+    let mut ws = client::connect(addr, uid, timeout).await?;
+    client::welcome(&mut ws, timeout).await?;
+    let start = tokio::time::Instant::now();
+    let at = |i: u64| start + Duration::from_nanos(i.saturating_mul(1_000_000_000) / rate.max(1));
+    let mut sent = 0u64;
+    let mut acked = 0u64;
+    let mut errors = 0u64;
+    let mut deadline = None;
+    loop {
+        if sent == count && acked + errors >= count {
+            break;
+        }
+        let next = if sent < count {
+            at(sent)
+        } else {
+            *deadline.get_or_insert_with(|| tokio::time::Instant::now() + timeout)
+        };
+        tokio::select! {
+            _ = tokio::time::sleep_until(next) => {
+                if sent < count {
+                    client::send(&mut ws, client::publish(TOPIC, sent, client::now_ns())).await?;
+                    sent += 1;
+                } else {
+                    break;
+                }
+            }
+            msg = ws.next() => {
+                let Some(Ok(msg)) = msg else {
+                    return Err("the publisher's connection closed".into());
+                };
+                let Message::Text(t) = msg else { continue };
+                match client::parse(t.as_str()).map(|f| f.kind) {
+                    Some("ack") => acked += 1,
+                    Some("error") => {
+                        errors += 1;
+                        if errors <= 3 {
+                            eprintln!("publisher: server error: {t}");
+                        }
+                    }
+                    Some("ping") => client::send(&mut ws, client::pong()).await?,
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(Published { acked, errors })
+}
