@@ -6,6 +6,7 @@
 //! [`outbox`], [`store`]); `transport` drives them with browser I/O under
 //! `hydrate` and is a no-op on the server.
 
+pub mod fallback;
 pub mod outbox;
 #[cfg(feature = "hydrate")]
 mod page_marks;
@@ -15,6 +16,7 @@ pub mod store;
 mod transport;
 
 use crate::protocol::{ClientMsg, Level};
+pub use fallback::Transport;
 use leptos::prelude::*;
 pub use outbox::OutboxFull;
 pub use reconnect::{ConnectionView, Phase};
@@ -54,6 +56,8 @@ pub struct RealtimeOptions {
     pub reconnect: reconnect::ReconnectConfig,
     /// Outbox size, ack timeout, attempts and expiry.
     pub retry: outbox::RetryConfig,
+    /// When to fall back to SSE and how often to probe the WebSocket.
+    pub fallback: fallback::FallbackConfig,
 }
 
 /// Reactive handle to the connection; `Copy`, so pass it freely.
@@ -68,6 +72,9 @@ pub struct RealtimeClient {
     pub toasts: RwSignal<Vec<Toast>>,
     /// Frames in the outbox (not acknowledged yet).
     pub queued: RwSignal<usize>,
+    /// The transport of the current (or last) connection: the WebSocket,
+    /// or the SSE fallback ("Connected (fallback)").
+    pub link: RwSignal<fallback::Transport>,
     options: StoredValue<RealtimeOptions>,
     transport: StoredValue<Option<transport::Handle>, LocalStorage>,
 }
@@ -92,6 +99,7 @@ impl RealtimeClient {
             now_ms: RwSignal::new(0),
             toasts: RwSignal::new(Vec::new()),
             queued: RwSignal::new(0),
+            link: RwSignal::new(fallback::Transport::WebSocket),
             options: StoredValue::new(options),
             transport: StoredValue::new_local(None),
         }

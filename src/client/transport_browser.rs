@@ -1,8 +1,10 @@
-//! The browser half of the transport (feature `hydrate`): owns the socket
-//! and its callbacks, feeds events to the reconnect machine and executes
-//! its commands. onerror is ignored on purpose: onclose always follows,
+//! The browser half of the transport (feature `hydrate`): owns the link
+//! (a WebSocket, or the SSE fallback the `fallback` policy picks) and its
+//! callbacks, feeds events to the reconnect machine and executes its
+//! commands. onerror is ignored on purpose: onclose always follows,
 //! so each loss produces exactly one reconnect.
 
+use super::super::fallback::Fallback;
 use super::super::outbox::{Outbox, OutboxFull};
 use super::super::reconnect::{Command, ConnectionView, Event, Machine, Phase};
 use super::super::{Identity, RealtimeClient, RealtimeOptions};
@@ -14,7 +16,7 @@ use std::rc::{Rc, Weak};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-fn now() -> u64 {
+pub(super) fn now() -> u64 {
     js_sys::Date::now() as u64
 }
 
@@ -23,7 +25,11 @@ struct Inner {
     outbox: Outbox<FrameId>,
     /// Subscribed topics and the recent history each asks for.
     topics: Vec<(String, u32)>,
-    socket: Option<Socket>,
+    socket: Option<Link>,
+    /// Which transport the next attempt uses.
+    fallback: Fallback,
+    /// A WebSocket probe while connected over SSE.
+    probe: Option<link::Probe>,
     identity: Identity,
     welcomed: bool,
     client: RealtimeClient,
@@ -50,6 +56,8 @@ impl Handle {
             outbox: Outbox::new(options.retry),
             topics: Vec::new(),
             socket: None,
+            fallback: Fallback::new(options.fallback),
+            probe: None,
             identity,
             welcomed: false,
             client,
@@ -62,6 +70,7 @@ impl Handle {
                 h.expire_toasts();
                 h.event(Event::Tick);
                 h.on_tick();
+                h.fallback_tick();
             }
         });
         inner.borrow_mut()._ticker = Some(ticker);
@@ -211,7 +220,7 @@ impl Handle {
 
     fn send_raw(&self, text: &str) {
         if let Some(s) = &self.0.borrow().socket {
-            let _ = s.ws.send_with_str(text);
+            s.send(text);
         }
     }
 
@@ -220,10 +229,16 @@ impl Handle {
     }
 
     fn event(&self, event: Event) {
+        if let Event::Closed { socket, code, .. } = &event
+            && let Some(link) = self.0.borrow_mut().socket.as_mut()
+            && link.id == *socket
+        {
+            link.close_code = Some(*code);
+        }
         let commands = self.0.borrow_mut().machine.handle(now(), event);
         for command in commands {
             match command {
-                Command::Open { socket } => self.open(socket),
+                Command::Open { socket } => self.open_link(socket),
                 Command::Close {
                     socket,
                     code,
@@ -241,16 +256,17 @@ impl Handle {
             let current = inner.machine.current_socket();
             match &inner.socket {
                 Some(s) if Some(s.id) != current => {
-                    inner.welcomed = false;
+                    let welcomed = std::mem::replace(&mut inner.welcomed, false);
                     inner.outbox.disconnected();
-                    inner.socket.take()
+                    inner.socket.take().map(|s| (s, welcomed))
                 }
                 _ => None,
             }
         };
-        if let Some(socket) = stale {
+        if let Some((socket, welcomed)) = stale {
             let client = self.0.borrow().client;
             client.store.update(|s| s.on_disconnect());
+            self.link_ended(&socket, welcomed, 1006, false);
             drop(socket);
         }
     }
@@ -260,17 +276,18 @@ impl Handle {
             let mut inner = self.0.borrow_mut();
             match &inner.socket {
                 Some(s) if s.id == id => {
-                    inner.welcomed = false;
+                    let welcomed = std::mem::replace(&mut inner.welcomed, false);
                     inner.outbox.disconnected();
-                    inner.socket.take()
+                    inner.socket.take().map(|s| (s, welcomed))
                 }
                 _ => None,
             }
         };
-        if let Some(s) = socket {
-            let _ = s.ws.close_with_code_and_reason(code, reason);
+        if let Some((s, welcomed)) = socket {
+            s.close(code, reason);
             let client = self.0.borrow().client;
             client.store.update(|st| st.on_disconnect());
+            self.link_ended(&s, welcomed, code, true);
         }
     }
 
@@ -286,6 +303,17 @@ impl Handle {
         let client = self.0.borrow().client;
         match &frame.msg {
             ServerMsg::Welcome(w) => {
+                // Connected means the server spoke, not merely that a
+                // socket opened (a blocking proxy may accept and drop it).
+                self.event(Event::Opened { socket: id });
+                let transport = {
+                    let mut inner = self.0.borrow_mut();
+                    let transport = inner.socket.as_ref().map(|l| l.transport);
+                    let transport = transport.unwrap_or_default();
+                    inner.fallback.welcomed(now(), transport);
+                    transport
+                };
+                client.link.set(transport);
                 self.event(Event::Welcome {
                     heartbeat_interval_ms: w.heartbeat_interval_ms,
                 });
@@ -389,9 +417,13 @@ impl Handle {
     }
 }
 
+#[path = "transport_link.rs"]
+mod link;
 #[path = "transport_socket.rs"]
 mod socket;
-use socket::Socket;
+#[path = "transport_sse.rs"]
+mod sse;
+use link::Link;
 
 fn upgrade(weak: &Weak<RefCell<Inner>>) -> Option<Handle> {
     weak.upgrade().map(Handle)

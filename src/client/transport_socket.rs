@@ -1,7 +1,8 @@
 //! The socket half of the browser transport: opening a `WebSocket` for
 //! the current identity and wiring its callbacks to reconnect-machine
-//! events. onerror is deliberately not wired: onclose always follows, so
-//! each loss produces exactly one event and one reconnect.
+//! events (the SSE fallback's twin is `transport_sse.rs`). onerror is
+//! deliberately not wired: onclose always follows, so each loss produces
+//! exactly one event and one reconnect.
 
 use super::{Handle, upgrade};
 use crate::client::reconnect::Event;
@@ -12,7 +13,6 @@ use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 /// An open (or opening) socket and the callbacks it owns.
 pub(super) struct Socket {
-    pub(super) id: u64,
     pub(super) ws: WebSocket,
     _on_open: Closure<dyn FnMut()>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
@@ -29,8 +29,8 @@ impl Drop for Socket {
 }
 
 impl Handle {
-    fn url(&self) -> String {
-        let identity = self.0.borrow().identity.clone();
+    /// `ws(s)://host/ws` for the page's own host.
+    pub(super) fn ws_base_url(&self) -> String {
         let location = web_sys::window().map(|w| w.location());
         let (protocol, host) = location
             .map(|l| {
@@ -41,29 +41,43 @@ impl Handle {
             })
             .unwrap_or_default();
         let scheme = if protocol == "https:" { "wss" } else { "ws" };
+        format!("{scheme}://{host}/ws")
+    }
+
+    fn url(&self) -> String {
+        let identity = self.0.borrow().identity.clone();
+        let base = self.ws_base_url();
         if identity.token.is_some() {
-            return format!("{scheme}://{host}/ws");
+            return base;
         }
         let name = String::from(js_sys::encode_uri_component(&identity.name));
         let uid = String::from(js_sys::encode_uri_component(&identity.uid));
-        format!("{scheme}://{host}/ws?name={name}&uid={uid}")
+        format!("{base}?name={name}&uid={uid}")
     }
 
-    pub(super) fn open(&self, id: u64) {
+    /// Reports that attempt `id` could not even start, after the current
+    /// event finishes.
+    pub(super) fn report_failed_open(&self, id: u64) {
+        let h = self.clone();
+        gloo_timers::callback::Timeout::new(0, move || {
+            h.event(Event::Closed {
+                socket: id,
+                code: 1006,
+                reason: "could not open".into(),
+            })
+        })
+        .forget();
+    }
+
+    /// Opens the WebSocket of attempt `id`. The machine hears `Opened`
+    /// only at `welcome` (see `on_text`): a socket that opens but never
+    /// hears from the server is not connected.
+    pub(super) fn open(&self, id: u64) -> Option<Socket> {
         let ws = match WebSocket::new(&self.url()) {
             Ok(ws) => ws,
             Err(_) => {
-                let h = self.clone();
-                // Report the failure after this event finishes.
-                gloo_timers::callback::Timeout::new(0, move || {
-                    h.event(Event::Closed {
-                        socket: id,
-                        code: 1006,
-                        reason: "could not open".into(),
-                    })
-                })
-                .forget();
-                return;
+                self.report_failed_open(id);
+                return None;
             }
         };
         let weak = Rc::downgrade(&self.0);
@@ -71,7 +85,6 @@ impl Handle {
             let weak = weak.clone();
             move || {
                 if let Some(h) = upgrade(&weak) {
-                    h.event(Event::Opened { socket: id });
                     h.send_auth();
                 }
             }
@@ -96,13 +109,11 @@ impl Handle {
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        let old = self.0.borrow_mut().socket.replace(Socket {
-            id,
+        Some(Socket {
             ws,
             _on_open: on_open,
             _on_message: on_message,
             _on_close: on_close,
-        });
-        drop(old);
+        })
     }
 }

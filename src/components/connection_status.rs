@@ -1,7 +1,7 @@
 //! `<ConnectionStatus/>`: a compact badge and a detailed view (state,
 //! attempt, countdown to the next try, last error, "Retry now").
 
-use crate::client::{Phase, use_realtime};
+use crate::client::{ConnectionView, Phase, Transport, use_realtime};
 use leptos::prelude::*;
 
 /// The `data-state` value for a view.
@@ -15,6 +15,16 @@ fn state_name(phase: Phase, ever_connected: bool) -> &'static str {
     }
 }
 
+/// The badge text: the machine's label, and "Connected (fallback)" while
+/// connected over SSE because the WebSocket is blocked.
+fn badge_label(view: &ConnectionView, transport: Transport) -> &'static str {
+    match (view.phase, transport) {
+        (Phase::Idle, _) => "Connecting",
+        (Phase::Connected, Transport::Sse) => "Connected (fallback)",
+        _ => view.label(),
+    }
+}
+
 /// Connection badge plus an expandable details panel.
 #[component]
 pub fn ConnectionStatus() -> impl IntoView {
@@ -24,12 +34,10 @@ pub fn ConnectionStatus() -> impl IntoView {
         let s = status.read();
         state_name(s.phase, s.ever_connected)
     };
-    let label = move || {
-        let s = status.read();
-        match s.phase {
-            Phase::Idle => "Connecting",
-            _ => s.label(),
-        }
+    let label = move || badge_label(&status.read(), client.link.get());
+    let transport = move || match client.link.get() {
+        Transport::WebSocket => "websocket",
+        Transport::Sse => "sse",
     };
     let countdown_ms = move || status.read().countdown_ms(client.now_ms.get());
     let countdown_text = move || {
@@ -40,7 +48,8 @@ pub fn ConnectionStatus() -> impl IntoView {
     let can_retry = move || matches!(status.read().phase, Phase::Waiting | Phase::Offline);
     view! {
         <div class="conn">
-            <span class="conn-badge" data-testid="conn-badge" data-state=state aria-live="polite"
+            <span class="conn-badge" data-testid="conn-badge" data-state=state
+                data-transport=transport aria-live="polite"
                 role="status">
                 <span class="dot" aria-hidden="true"></span>
                 {label}
@@ -61,6 +70,11 @@ pub fn ConnectionStatus() -> impl IntoView {
                     <dd data-testid="conn-last-error">
                         {move || status.read().last_error.clone().unwrap_or_else(|| "—".into())}
                     </dd>
+                    <dt>"Transport"</dt>
+                    <dd data-testid="conn-transport">{move || match client.link.get() {
+                        Transport::WebSocket => "WebSocket",
+                        Transport::Sse => "Server-sent events (WebSocket blocked)",
+                    }}</dd>
                     <dt>"Network"</dt>
                     <dd>{move || if status.read().browser_offline { "offline" } else { "online" }}</dd>
                 </dl>
@@ -85,5 +99,16 @@ mod tests {
         assert_eq!(state_name(Phase::Connecting, true), "reconnecting");
         assert_eq!(state_name(Phase::Connected, true), "connected");
         assert_eq!(state_name(Phase::Offline, true), "offline");
+    }
+
+    #[test]
+    fn the_badge_says_when_the_fallback_carries_the_connection() {
+        let mut view = crate::client::reconnect::Machine::default().view();
+        view.phase = Phase::Connected;
+        assert_eq!(badge_label(&view, Transport::WebSocket), "Connected");
+        assert_eq!(badge_label(&view, Transport::Sse), "Connected (fallback)");
+        view.phase = Phase::Waiting;
+        view.ever_connected = true;
+        assert_eq!(badge_label(&view, Transport::Sse), "Reconnecting");
     }
 }

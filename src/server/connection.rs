@@ -35,7 +35,18 @@ pub enum Initial {
 
 /// Serves one upgraded socket until it ends, then removes it from the hub.
 pub async fn serve(socket: WebSocket, state: AppState, initial: Initial) {
-    let (mut sink, mut stream) = socket.split();
+    let (sink, stream) = socket.split();
+    serve_halves(sink, stream, state, initial).await;
+}
+
+/// The whole life of a connection over any transport that carries
+/// WebSocket-shaped messages (the socket itself, or the SSE fallback's
+/// channels): the auth gate, the connection limits, then [`serve_split`].
+pub async fn serve_halves<W, R>(mut sink: W, mut stream: R, state: AppState, initial: Initial)
+where
+    W: Sink<Message> + Unpin + Send + 'static,
+    R: Stream<Item = Result<Message, axum::Error>> + Unpin,
+{
     let access = match initial {
         Initial::Ready(access) => access,
         Initial::Refused(why) => return gate::refuse_auth(&mut sink, why, None).await,

@@ -1,5 +1,6 @@
 //! The server (feature `ssr`): the axum router that serves the Leptos
-//! page, the WebSocket hub at `/ws` and `GET /healthz`, and
+//! page, the WebSocket hub at `/ws` (and its SSE fallback at `/sse`),
+//! `GET /healthz`, and
 //! [`run`], which tests call with a listener on port 0.
 
 #[cfg(feature = "embed")]
@@ -21,16 +22,19 @@ pub mod limits;
 pub mod metrics;
 pub mod ops;
 pub mod rate;
+pub mod sse;
+pub mod sse_sessions;
 pub mod state;
 pub mod stats;
 pub mod streams;
 pub mod typing;
 
 use crate::app::{App, shell};
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Query, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 pub use config::Config;
 use leptos::config::LeptosOptions;
@@ -84,7 +88,7 @@ fn clean_uid(uid: Option<&str>) -> String {
 
 /// Same origin (scheme-less host match) or on the allow-list. Requests
 /// without an `Origin` header (non-browser clients) pass.
-fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+pub(crate) fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
         return true;
     };
@@ -93,16 +97,9 @@ fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     host == Some(origin_host) || allowed.iter().any(|a| a.trim_end_matches('/') == origin)
 }
 
-async fn ws_handler(
-    ws: WebSocketUpgrade,
-    headers: HeaderMap,
-    Query(params): Query<ConnectParams>,
-    State(state): State<AppState>,
-) -> Response {
-    if !origin_allowed(&headers, &state.config.allowed_origins) {
-        return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
-    }
-    let initial = match (&params.token, &params.name) {
+/// Who a new connection (WebSocket or SSE) is, from its query string.
+pub(crate) fn initial_for(params: &ConnectParams, state: &AppState) -> connection::Initial {
+    match (&params.token, &params.name) {
         (Some(token), _) => match state.auth.verify(token) {
             Ok(access) => connection::Initial::Ready(access),
             Err(e) => connection::Initial::Refused(e),
@@ -115,7 +112,19 @@ async fn ws_handler(
             ))
         }
         _ => connection::Initial::AwaitAuthFrame,
-    };
+    }
+}
+
+async fn ws_handler(
+    ws: WebSocketUpgrade,
+    headers: HeaderMap,
+    Query(params): Query<ConnectParams>,
+    State(state): State<AppState>,
+) -> Response {
+    if !origin_allowed(&headers, &state.config.allowed_origins) {
+        return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
+    }
+    let initial = initial_for(&params, &state);
     let max = state.config.max_frame_bytes as usize;
     let tracker = state.tracker.clone();
     // Read up to twice the limit so an oversized message can be answered
@@ -156,6 +165,13 @@ pub fn router(state: AppState) -> Router {
     let router = router.route("/pkg/{*path}", get(assets::pkg));
     router
         .route("/ws", get(ws_handler))
+        .route("/sse", get(sse::open))
+        .route(
+            "/sse/{session}",
+            post(sse::post).layer(DefaultBodyLimit::max(
+                (state.config.max_frame_bytes as usize).saturating_mul(2),
+            )),
+        )
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
         .nest("/api", http_api::router(state.clone()))

@@ -39,6 +39,8 @@ pub struct AppState {
     /// Tracks every spawned task so shutdown can wait for them.
     pub tracker: TaskTracker,
     pub leptos_options: LeptosOptions,
+    /// Open sessions of the SSE fallback transport.
+    pub sse: Arc<super::sse_sessions::SseSessions>,
     next_conn: Arc<AtomicU64>,
 }
 
@@ -72,6 +74,9 @@ impl AppState {
             dedupe: Arc::new(Dedupe::new(
                 config.dedupe_capacity as usize,
                 std::time::Duration::from_millis(config.dedupe_window_ms),
+            )),
+            sse: Arc::new(super::sse_sessions::SseSessions::new(
+                config.max_connections as usize,
             )),
             config: Arc::new(config),
             shutdown: CancellationToken::new(),
