@@ -10,7 +10,8 @@
 # idle RSS over 5000 connections, and a 5000-client reconnect storm.
 # Every load goes to 127.0.0.1 only; each scenario has a hard time limit
 # and kills its server children when it ends. Override the matrix with
-# BENCH_SUBSCRIBERS, BENCH_RATES, BENCH_IDLE, BENCH_STORM.
+# BENCH_SUBSCRIBERS, BENCH_RATES, BENCH_IDLE, BENCH_STORM, BENCH_TIMEOUT_S;
+# BENCH_CHART_ONLY=1 redraws the table and chart from results.jsonl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -22,7 +23,9 @@ rates="${BENCH_RATES:-100 1000}"
 duration="${BENCH_DURATION_S:-5}"
 idle="${BENCH_IDLE:-5000}"
 storm="${BENCH_STORM:-5000}"
+timeout="${BENCH_TIMEOUT_S:-120}"
 
+if [ "${BENCH_CHART_ONLY:-}" = "" ]; then
 cargo build --release --features bench --bin tidings-bench
 bin="$CARGO_TARGET_DIR/release/tidings-bench"
 mkdir -p "$out"
@@ -37,14 +40,16 @@ record_failure() {
 for n in $subs; do
   for r in $rates; do
     echo "== steady: $n subscribers, $r msg/s, ${duration}s"
-    "$bin" steady --subscribers "$n" --rate "$r" --duration-s "$duration" --json-out "$jsonl" \
+    "$bin" steady --subscribers "$n" --rate "$r" --duration-s "$duration" --timeout-s "$timeout" --json-out "$jsonl" \
       || record_failure steady "subscribers=$n rate=$r" $?
   done
 done
 echo "== idle RSS: $idle connections"
-"$bin" idle-rss --connections "$idle" --json-out "$jsonl" || record_failure idle_rss "connections=$idle" $?
+"$bin" idle-rss --connections "$idle" --timeout-s "$timeout" --json-out "$jsonl" || record_failure idle_rss "connections=$idle" $?
 echo "== reconnect storm: $storm clients"
-"$bin" storm --clients "$storm" --json-out "$jsonl" || record_failure storm "clients=$storm" $?
+"$bin" storm --clients "$storm" --timeout-s "$timeout" --json-out "$jsonl" || record_failure storm "clients=$storm" $?
+fi
+jsonl="$out/results.jsonl"
 
 python3 -m pip install --quiet matplotlib
 python3 - "$jsonl" "$out" <<'PY'
@@ -70,11 +75,11 @@ with open(f"{out}/results.csv", "w", newline="") as f:
             w.writerow([s[k] for k in fields] + [round(r["ratio_deliveries_per_s"], 3), round(r["ratio_p99"], 3)])
 
 ms = lambda us: f"{us / 1000:.1f}"
-lines = ["| subscribers | msg/s | deliveries/s tidings | baseline | ratio | p99 ms tidings | baseline | ratio | p50 ms tidings / baseline | lost tidings / baseline | server CPU tidings / baseline |",
-         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+lines = ["| subscribers | msg/s | acked tidings / baseline | deliveries/s tidings | baseline | ratio | p99 ms tidings | baseline | ratio | p50 ms tidings / baseline | lost tidings / baseline | server CPU tidings / baseline |",
+         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
 for r in steady:
     t, b = r["tidings"], r["baseline"]
-    lines.append(f"| {t['subscribers']} | {t['rate']} | {t['deliveries_per_s']:.0f} | {b['deliveries_per_s']:.0f} | "
+    lines.append(f"| {t['subscribers']} | {t['rate']} | {t['acked']} / {b['acked']} | {t['deliveries_per_s']:.0f} | {b['deliveries_per_s']:.0f} | "
                  f"{r['ratio_deliveries_per_s']:.2f} | {ms(t['p99_us'])} | {ms(b['p99_us'])} | {r['ratio_p99']:.2f} | "
                  f"{ms(t['p50_us'])} / {ms(b['p50_us'])} | {t['lost']} / {b['lost']} | "
                  f"{t['server_cpu_pct']:.0f}% / {b['server_cpu_pct']:.0f}% |")

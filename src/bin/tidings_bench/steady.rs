@@ -316,7 +316,10 @@ async fn publish(addr: SocketAddr, uid: &str, rate: u64, count: u64) -> Result<P
         tokio::select! {
             _ = tokio::time::sleep_until(next) => {
                 if sent < count {
-                    client::send(&mut ws, client::publish(TOPIC, sent, client::now_ns())).await?;
+                    if let Err(e) = client::send(&mut ws, client::publish(TOPIC, sent, client::now_ns())).await {
+                        eprintln!("publisher: {e}; publishing stopped");
+                        break;
+                    }
                     sent += 1;
                 } else {
                     break;
@@ -324,8 +327,14 @@ async fn publish(addr: SocketAddr, uid: &str, rate: u64, count: u64) -> Result<P
             }
             msg = ws.next() => {
                 let Some(Ok(msg)) = msg else {
-                    return Err("the publisher's connection closed".into());
+                    eprintln!("publisher: connection lost; publishing stopped");
+                    break;
                 };
+                if let Message::Close(frame) = &msg {
+                    let why = frame.as_ref().map(|f| format!("{} {}", f.code, f.reason));
+                    eprintln!("publisher: the server closed it ({why:?}); publishing stopped");
+                    break;
+                }
                 let Message::Text(t) = msg else { continue };
                 match client::parse(t.as_str()).map(|f| f.kind) {
                     Some("ack") => acked += 1,
