@@ -274,7 +274,8 @@ async fn subscriber(
                 shared.subscribed.fetch_add(1, Relaxed);
             }
             "ping" => {
-                if client::send(&mut ws, client::pong()).await.is_err() {
+                let sent = client::send(&mut ws, client::pong()).await;
+                if sent.is_err() {
                     out.closed_early = !stop.is_cancelled();
                     break;
                 }

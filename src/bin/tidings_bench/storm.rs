@@ -346,7 +346,8 @@ async fn storm_client(
                     shared.gaps.fetch_add(1, Relaxed);
                 }
                 "ping" => {
-                    if client::send(&mut ws, client::pong()).await.is_err() {
+                    let sent = client::send(&mut ws, client::pong()).await;
+                    if sent.is_err() {
                         break;
                     }
                 }
@@ -424,7 +425,8 @@ async fn publisher(
                             }
                         }
                         "ping" => {
-                            if client::send(&mut ws, client::pong()).await.is_err() {
+                            let sent = client::send(&mut ws, client::pong()).await;
+                            if sent.is_err() {
                                 break;
                             }
                         }
