@@ -174,3 +174,14 @@ export async function expectPercentMatchesProgress(operation: Locator): Promise<
   const value = await readProgress(operation);
   await expect(opPercent(operation)).toHaveText(`${value}%`);
 }
+
+/** Connected over the SSE fallback: badge "Connected (fallback)", transport `sse`. */
+export async function expectFallbackConnected(page: Page, { timeout }: Timeout = {}): Promise<void> {
+  await expect(badge(page), 'connection badge is connected').toHaveAttribute(
+    'data-state',
+    'connected',
+    { timeout },
+  );
+  await expect(badge(page)).toHaveAttribute('data-transport', 'sse', { timeout });
+  await expect(badge(page)).toHaveText('Connected (fallback)', { timeout });
+}
