@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { E2E_JWT_SECRET } from './tests/support/tokens';
 
 /**
  * End-to-end tests for Tidings.
@@ -45,7 +46,8 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `${bin} --addr 127.0.0.1:3900 --demo-job-ms 4000`,
+    // A known JWT secret, so specs can mint tokens (e.g. admin.spec.ts).
+    command: `${bin} --addr 127.0.0.1:3900 --demo-job-ms 4000 --jwt-secret ${E2E_JWT_SECRET}`,
     // TIDINGS_RUN_DIR: a directory holding only the binary (the site is
     // embedded in release builds), to show it needs nothing beside it.
     cwd: process.env.TIDINGS_RUN_DIR ?? '..',

@@ -2,7 +2,7 @@
 //! as context to every component.
 
 use crate::client::RealtimeClient;
-use crate::pages::Workspace;
+use crate::pages::{Admin, Workspace};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
@@ -38,6 +38,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| "Page not found.".into_view()>
                 <Route path=StaticSegment("") view=Workspace/>
+                <Route path=StaticSegment("admin") view=Admin/>
             </Routes>
         </Router>
     }

@@ -61,6 +61,7 @@ fn mint(
         exp: now + args.ttl,
         subscribe: args.subscribe.clone(),
         publish: args.publish.clone(),
+        admin: args.admin,
     };
     println!("{}", Auth::new(secret.as_bytes()).mint(&claims));
     std::process::ExitCode::SUCCESS

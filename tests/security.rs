@@ -18,6 +18,7 @@ fn token(sub: &str, subscribe: &[&str], publish: &[&str], ttl_secs: i64) -> Stri
         exp: (now + ttl_secs) as u64,
         subscribe: subscribe.iter().map(|s| s.to_string()).collect(),
         publish: publish.iter().map(|s| s.to_string()).collect(),
+        admin: false,
     })
 }
 

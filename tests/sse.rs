@@ -270,6 +270,7 @@ async fn a_token_in_an_auth_frame_signs_in_and_a_bad_one_closes_with_4002() {
         exp: now + 60,
         subscribe: vec!["room:*".into()],
         publish: vec!["room:*".into()],
+        admin: false,
     });
     let mut sse = SseClient::open(server.addr, "").await;
     sse.send(None, ClientMsg::Auth(AuthBody { token })).await;

@@ -7,6 +7,9 @@ pub const NAME_KEY: &str = "tidings.name";
 pub const UID_KEY: &str = "tidings.uid";
 /// localStorage key of a pasted token.
 pub const TOKEN_KEY: &str = "tidings.token";
+/// localStorage key of the admin page's token (kept apart, so the
+/// workspace does not sign in as the admin).
+pub const ADMIN_TOKEN_KEY: &str = "tidings.admin_token";
 
 /// Forgets a value.
 pub fn remove(key: &str) {

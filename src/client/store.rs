@@ -91,6 +91,9 @@ pub struct TopicView {
     pub operations: Vec<OperationState>,
     /// Oldest first.
     pub streams: Vec<StreamView>,
+    /// The server refused something on this topic (`forbidden`), e.g. the
+    /// subscription: its message. Cleared by `subscribed`.
+    pub refused: Option<String>,
 }
 
 /// The client's whole view state.
@@ -304,6 +307,9 @@ fn apply_topic(t: &mut TopicView, frame: &ServerFrame) {
                 s.status = StreamStatus::Failed(e.message.clone());
             }
         }
+        ServerMsg::Error(e) if e.code == ErrorCode::Forbidden => {
+            t.refused = Some(e.message.clone());
+        }
         _ => {}
     }
 }
@@ -313,6 +319,7 @@ fn apply_topic(t: &mut TopicView, frame: &ServerFrame) {
 /// view is rebuilt from the replay, and streams the server lost are
 /// queued to be continued.
 fn on_subscribed(t: &mut TopicView, body: &SubscribedBody) {
+    t.refused = None;
     if t.epoch.as_deref() == Some(body.epoch.as_str()) {
         return;
     }

@@ -275,3 +275,21 @@ fn pending_messages_clear_on_echo_or_fail() {
     assert_eq!(v.pending.len(), 1);
     assert_eq!(v.pending[0].status, SendStatus::Failed("expired".into()));
 }
+
+#[test]
+fn a_refusal_naming_the_topic_is_kept_until_subscribed() {
+    let mut s = Store::default();
+    s.apply(&frame(ServerMsg::Error(ErrorBody {
+        code: ErrorCode::Forbidden,
+        message: "not allowed on this topic".into(),
+    })));
+    assert_eq!(
+        view(&s).refused.as_deref(),
+        Some("not allowed on this topic")
+    );
+    s.apply(&frame(ServerMsg::Subscribed(SubscribedBody {
+        epoch: "e1".into(),
+        ..Default::default()
+    })));
+    assert_eq!(view(&s).refused, None);
+}

@@ -2,12 +2,14 @@
 //! the realtime client from context; none touches a socket.
 
 mod connection_status;
+mod line_chart;
 mod operation_progress;
 mod streaming_response;
 mod toasts;
 mod typing_indicator;
 
 pub use connection_status::ConnectionStatus;
+pub use line_chart::{LineChart, polyline_points};
 pub use operation_progress::OperationProgress;
 pub use streaming_response::StreamingResponse;
 pub use toasts::Toasts;

@@ -5,6 +5,7 @@
 //! this module builds natively and for wasm32 and is tested natively.
 //! See `docs/protocol.md` for the wire form of every frame.
 
+mod admin;
 mod codec;
 mod errors;
 mod frames;
@@ -16,6 +17,7 @@ mod streams;
 #[cfg(test)]
 mod tests;
 
+pub use admin::*;
 pub use codec::{
     DecodeError, MAX_TOPIC_LEN, decode_client, decode_server, encode_client, encode_server,
     validate_topic,

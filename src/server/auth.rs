@@ -2,7 +2,7 @@
 //! holder is and glob rules for the topics they may subscribe and publish
 //! to; guests with a chosen name limited to configurable topic patterns.
 
-use crate::protocol::User;
+use crate::protocol::{ADMIN_PREFIX, User};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +22,9 @@ pub struct Claims {
     /// cancel jobs in).
     #[serde(default)]
     pub publish: Vec<String>,
+    /// May use the admin feed (`admin:` topics, the `/admin` page).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub admin: bool,
 }
 
 /// What a connection may do.
@@ -31,15 +34,22 @@ pub struct Access {
     pub subscribe: Vec<String>,
     pub publish: Vec<String>,
     pub guest: bool,
+    /// The token carries the `admin` claim.
+    pub admin: bool,
 }
 
 impl Access {
+    /// `admin:` topics need the admin claim whatever the patterns say.
     pub fn can_subscribe(&self, topic: &str) -> bool {
+        if topic.starts_with(ADMIN_PREFIX) {
+            return self.admin;
+        }
         self.subscribe.iter().any(|p| glob_match(p, topic))
     }
 
+    /// Nobody publishes to `admin:` topics but the server itself.
     pub fn can_publish(&self, topic: &str) -> bool {
-        self.publish.iter().any(|p| glob_match(p, topic))
+        !topic.starts_with(ADMIN_PREFIX) && self.publish.iter().any(|p| glob_match(p, topic))
     }
 
     /// A guest: chosen name, id from the browser, the guest patterns for
@@ -54,6 +64,7 @@ impl Access {
             subscribe: patterns.to_vec(),
             publish: patterns.to_vec(),
             guest: true,
+            admin: false,
         }
     }
 }
@@ -120,6 +131,7 @@ impl Auth {
             subscribe: c.subscribe,
             publish: c.publish,
             guest: false,
+            admin: c.admin,
         })
     }
 }
@@ -199,6 +211,7 @@ mod tests {
             exp,
             subscribe: vec!["room:*".into()],
             publish: vec!["room:lobby".into()],
+            admin: false,
         }
     }
 
@@ -217,6 +230,26 @@ mod tests {
         assert!(access.can_subscribe("room:x") && !access.can_subscribe("admin:x"));
         assert!(access.can_publish("room:lobby") && !access.can_publish("room:x"));
         assert!(!access.guest);
+    }
+
+    #[test]
+    fn admin_topics_need_the_admin_claim() {
+        let auth = Auth::new(b"0123456789abcdef0123456789abcdef");
+        let mut c = claims(now() + 60);
+        c.subscribe = vec!["*".into()];
+        c.publish = vec!["*".into()];
+        let plain = auth.verify(&auth.mint(&c)).unwrap();
+        assert!(!plain.admin && !plain.can_subscribe("admin:stats"));
+        assert!(plain.can_subscribe("room:x"));
+        c.admin = true;
+        let admin = auth.verify(&auth.mint(&c)).unwrap();
+        assert!(admin.admin && admin.can_subscribe("admin:stats"));
+        assert!(
+            !admin.can_publish("admin:stats"),
+            "only the server publishes there"
+        );
+        let guest = Access::guest("G".into(), "g".into(), &["*".into()]);
+        assert!(!guest.can_subscribe("admin:stats"));
     }
 
     #[test]

@@ -201,6 +201,9 @@ pub struct TokenArgs {
     /// Lifetime: 90s, 15m, 1h, 7d.
     #[arg(long, default_value = "1h", value_parser = super::auth::parse_ttl)]
     pub ttl: u64,
+    /// An admin token: may open `/admin` (the `admin:` topics).
+    #[arg(long)]
+    pub admin: bool,
 }
 
 fn parse_secret(s: &str) -> Result<String, String> {

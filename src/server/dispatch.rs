@@ -98,12 +98,21 @@ pub fn handle_text(
         &frame.msg,
         frame.topic.as_deref().unwrap_or_default(),
     ) {
-        return send_error(
-            conn,
-            ErrorCode::Forbidden,
-            "not allowed on this topic".into(),
-            Some(id),
-        );
+        metrics::counter!("tidings_errors_total", "code" => ErrorCode::Forbidden.as_str())
+            .increment(1);
+        // Name the topic, so a client knows which subscription was refused.
+        let mut refusal = Envelope::new(
+            ServerMsg::Error(ErrorBody {
+                code: ErrorCode::Forbidden,
+                message: "not allowed on this topic".into(),
+            }),
+            now_ms(),
+        )
+        .with_ref(id)
+        .with_priority(Priority::High);
+        refusal.topic = frame.topic.clone();
+        conn.send_frame(&refusal);
+        return;
     }
     if changes_state(&frame.msg)
         && let Some(applied) = state.dedupe.get(&id)

@@ -98,6 +98,11 @@ impl Topic {
         self.subs.len()
     }
 
+    /// The topic's name and last `seq` (read-only, for the admin feed).
+    pub fn name_and_seq(&self) -> (&str, u64) {
+        (&self.name, self.history.seq())
+    }
+
     /// True when no user of this id is subscribed any more.
     pub fn user_present(&self, user_id: &str) -> bool {
         self.presence.contains_key(user_id)
@@ -375,6 +380,13 @@ impl Hub {
         all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         all.truncate(limit);
         all
+    }
+
+    /// Runs `f` on every topic under the lock, without touching them
+    /// (unlike `with_topic`, idle topics stay idle). For the admin feed.
+    pub fn for_each_topic(&self, mut f: impl FnMut(&Topic)) {
+        let topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
+        topics.values().for_each(&mut f);
     }
 
     /// Number of live topics (for health and tests).

@@ -3,6 +3,7 @@
 //! `GET /healthz`, and
 //! [`run`], which tests call with a listener on port 0.
 
+pub mod admin;
 #[cfg(feature = "embed")]
 pub mod assets;
 pub mod auth;
@@ -213,6 +214,7 @@ pub async fn run(
     let state = AppState::new(config, options, &secret, api_key);
     let token = state.shutdown.clone();
     let app = router(state.clone());
+    admin::spawn(&state);
     let sweeper = state.hub.clone();
     let stop_sweeping = token.clone();
     state.tracker.spawn(async move {
