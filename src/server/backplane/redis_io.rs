@@ -72,8 +72,10 @@ async fn subscribe_loop(
                 if connected_before {
                     bp.health.reconnects.fetch_add(1, Relaxed);
                     tracing::info!("redis: pub/sub reconnected; fetching what was missed");
-                    refill(&bp, &hub).await;
                 }
+                // Messages published before this subscription took effect
+                // (at start, or while disconnected) come from the Streams.
+                refill(&bp, &hub).await;
                 connected_before = true;
                 attempt = 0;
                 let mut messages = ps.into_on_message();
