@@ -150,6 +150,7 @@ async fn a_client_resumes_on_b_with_exactly_the_messages_it_missed_on_a() {
                     seq: last,
                 }),
                 history: None,
+                presence: None,
             },
         )
         .await;

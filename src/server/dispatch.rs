@@ -141,6 +141,7 @@ pub async fn handle_text(
                         reference: id,
                         since: body.since.as_ref(),
                         recent: recent.min(state.config.history_messages as usize),
+                        presence: body.presence.unwrap_or(true),
                     },
                 );
             }

@@ -60,6 +60,8 @@ pub struct Topic {
     /// is kept until its history would have expired.
     last_active: Instant,
     subs: HashMap<ConnId, ConnHandle>,
+    /// Subscribers without presence: not listed, sent no presence frames.
+    quiet: std::collections::HashSet<ConnId>,
     /// user id → (user, number of this user's connections subscribed)
     presence: BTreeMap<String, (User, usize)>,
     pub typing: BTreeMap<String, TypingEntry>,
@@ -147,7 +149,24 @@ impl Topic {
             return;
         }
         let (lane, latest_key) = route(frame);
-        self.fan_out(encode(frame), lane, latest_key, except);
+        let bytes = encode(frame);
+        if matches!(
+            frame.msg,
+            ServerMsg::PresenceJoin(_) | ServerMsg::PresenceLeave(_)
+        ) && !self.quiet.is_empty()
+        {
+            for (id, conn) in &self.subs {
+                if Some(*id) != except && !self.quiet.contains(id) {
+                    conn.send(Outbound {
+                        bytes: bytes.clone(),
+                        lane,
+                        latest_key: latest_key.clone(),
+                    });
+                }
+            }
+            return;
+        }
+        self.fan_out(bytes, lane, latest_key, except);
     }
 
     /// Queues the same bytes for every subscriber but `except`.
@@ -212,6 +231,8 @@ pub struct SubscribeRequest<'a> {
     pub since: Option<&'a Position>,
     /// Recent messages wanted on a fresh subscription.
     pub recent: usize,
+    /// False: not in presence, no presence frames.
+    pub presence: bool,
 }
 
 /// All topics of this process.
@@ -253,6 +274,7 @@ impl Hub {
             history: self.backplane.open(topic),
             last_active: Instant::now(),
             subs: HashMap::new(),
+            quiet: Default::default(),
             presence: BTreeMap::new(),
             typing: BTreeMap::new(),
             ops: Vec::new(),
@@ -274,21 +296,26 @@ impl Hub {
         let topic = req.topic;
         self.with_topic(topic, |t| {
             t.subs.insert(conn.id, conn.clone());
-            let elsewhere = t.remote.presence.contains_key(&conn.user.id);
-            let entry = t
-                .presence
-                .entry(conn.user.id.clone())
-                .or_insert_with(|| (conn.user.clone(), 0));
-            entry.1 += 1;
-            let first_here = entry.1 == 1;
-            if first_here && let Some(relay) = &t.relay {
-                relay.send(BusKind::Presence {
-                    topic: topic.to_string(),
-                    user: conn.user.clone(),
-                    present: true,
-                });
+            let mut joined = false;
+            if req.presence {
+                let elsewhere = t.remote.presence.contains_key(&conn.user.id);
+                let entry = t
+                    .presence
+                    .entry(conn.user.id.clone())
+                    .or_insert_with(|| (conn.user.clone(), 0));
+                entry.1 += 1;
+                let first_here = entry.1 == 1;
+                if first_here && let Some(relay) = &t.relay {
+                    relay.send(BusKind::Presence {
+                        topic: topic.to_string(),
+                        user: conn.user.clone(),
+                        present: true,
+                    });
+                }
+                joined = first_here && !elsewhere;
+            } else {
+                t.quiet.insert(conn.id);
             }
-            let joined = first_here && !elsewhere;
 
             let replay = t.history.replay(req.since, req.recent, Instant::now());
             let direct = |msg: ServerMsg| conn.send_frame(&topic_frame(topic, msg));
@@ -314,8 +341,10 @@ impl Hub {
                     latest_key: None,
                 });
             }
-            let users = t.presence_snapshot();
-            direct(ServerMsg::PresenceSnapshot(PresenceSnapshot { users }));
+            if req.presence {
+                let users = t.presence_snapshot();
+                direct(ServerMsg::PresenceSnapshot(PresenceSnapshot { users }));
+            }
             if !t.typing.is_empty() || !t.remote.typing.is_empty() {
                 direct(ServerMsg::Typing(super::typing::state(t)));
             }
@@ -347,6 +376,9 @@ impl Hub {
         self.with_topic(topic, |t| {
             if t.subs.remove(&conn.id).is_none() {
                 return false;
+            }
+            if t.quiet.remove(&conn.id) {
+                return true;
             }
             let uid = &conn.user.id;
             let gone = match t.presence.get_mut(uid) {
