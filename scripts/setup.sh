@@ -2,17 +2,19 @@
 # Installs everything building, running and testing Tidings needs, and
 # skips whatever is already there: the wasm32 target, rustfmt/clippy,
 # cargo-leptos 0.3.10, wasm-bindgen-cli 0.2.130 (must equal the crate's
-# wasm-bindgen), Debian's Chromium, and the end2end npm packages (Playwright
-# without a browser download, binaryen's wasm-opt).
+# wasm-bindgen), Debian's Chromium and redis-server (for the scale-out
+# tests), and the end2end npm packages (Playwright without a browser
+# download, binaryen's wasm-opt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if ! command -v chromium >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
-  say "Installing Debian packages (chromium, nodejs, npm)"
-  pkgs=(chromium)
+if ! command -v chromium >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1 \
+    || ! command -v redis-server >/dev/null 2>&1; then
+  say "Installing Debian packages (chromium, redis-server, nodejs, npm)"
+  pkgs=(chromium redis-server)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null

@@ -19,6 +19,27 @@ cargo clippy --features bench --bin tidings-bench -- -D warnings
 step "clippy (hydrate, wasm32)"
 cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
 
+step "start redis-server on a free loopback port (for the scale-out tests)"
+redis_dir=$(mktemp -d)
+run_dir=""
+cleanup() {
+  [ -f "$redis_dir/pid" ] && kill "$(cat "$redis_dir/pid")" 2>/dev/null || true
+  rm -rf "$redis_dir"
+  [ -n "$run_dir" ] && rm -rf "$run_dir"
+  return 0
+}
+trap cleanup EXIT
+redis_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no \
+  --dir "$redis_dir" --daemonize yes --pidfile "$redis_dir/pid" --logfile "$redis_dir/log"
+for _ in $(seq 1 100); do
+  redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG && break
+  sleep 0.1
+done
+redis-cli -p "$redis_port" ping | grep -q PONG
+export TIDINGS_TEST_REDIS_URL="redis://127.0.0.1:$redis_port"
+echo "redis-server on $TIDINGS_TEST_REDIS_URL"
+
 step "unit, integration and property tests"
 cargo test --features ssr
 
@@ -43,7 +64,6 @@ echo "METRIC wasm_release_bytes=$raw wasm_release_gzip_bytes=$gz"
 
 step "end-to-end (Playwright, Chromium) against a copy of the binary alone in a directory"
 run_dir=$(mktemp -d)
-trap 'rm -rf "$run_dir"' EXIT
 cp target/release/tidings "$run_dir/"
 (cd end2end && TIDINGS_BIN="$run_dir/tidings" TIDINGS_RUN_DIR="$run_dir" npx playwright test)
 if [ -f end2end/test-results/metrics.json ]; then

@@ -86,6 +86,65 @@ async fn presence_snapshot_join_and_leave() {
 }
 
 #[tokio::test]
+async fn a_subscriber_without_presence_is_not_listed_and_gets_no_presence_frames() {
+    let server = TestServer::start(|_| {}).await;
+    let mut feed = server.client("feed").await;
+    let quiet = SubscribeBody {
+        presence: Some(false),
+        ..Default::default()
+    };
+    feed.subscribe_with("room:q", quiet).await;
+    let mut watch = server.client("watch").await;
+    watch.subscribe("room:q").await;
+    let mut alice = server.client("alice").await;
+    alice.subscribe("room:q").await;
+    let ServerMsg::PresenceSnapshot(s) = alice
+        .until(|f| matches!(f.msg, ServerMsg::PresenceSnapshot(_)))
+        .await
+        .msg
+    else {
+        unreachable!()
+    };
+    let names: Vec<_> = s.users.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(names, ["alice", "watch"], "the feed is not listed");
+    alice.send(Some("room:q"), publish("hello")).await;
+    drop(alice);
+    // Once a subscriber with presence saw alice leave, the leave was
+    // queued for everyone it was going to.
+    watch
+        .until(|f| matches!(&f.msg, ServerMsg::PresenceLeave(p) if p.user.name == "alice"))
+        .await;
+    // The feed gets the message, and nothing about alice joining or leaving.
+    let mut frames = Vec::new();
+    loop {
+        let f = feed.next().await;
+        let done = matches!(f.msg, ServerMsg::Message(_));
+        frames.push(f.msg);
+        if done {
+            break;
+        }
+    }
+    // Everything queued before now: a ping answered with pong.
+    let ping = feed.send(None, ClientMsg::Ping).await;
+    loop {
+        let f = feed.next().await;
+        if f.reference == Some(ping) {
+            break;
+        }
+        frames.push(f.msg);
+    }
+    assert!(
+        !frames.iter().any(|m| matches!(
+            m,
+            ServerMsg::PresenceSnapshot(_)
+                | ServerMsg::PresenceJoin(_)
+                | ServerMsg::PresenceLeave(_)
+        )),
+        "{frames:?}"
+    );
+}
+
+#[tokio::test]
 async fn malformed_frames_get_typed_errors_and_the_connection_stays_up() {
     let server = TestServer::start(|_| {}).await;
     let mut c = server.client("m").await;

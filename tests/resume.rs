@@ -12,6 +12,7 @@ fn since(epoch: &str, seq: u64) -> SubscribeBody {
             seq,
         }),
         history: None,
+        presence: None,
     }
 }
 
@@ -190,6 +191,7 @@ async fn fresh_subscriptions_can_ask_for_recent_history() {
     let body = SubscribeBody {
         since: None,
         history: Some(3),
+        presence: None,
     };
     let sub = bob.subscribe_with("room:h", body).await;
     assert_eq!((sub.seq, sub.replayed), (10, 3));

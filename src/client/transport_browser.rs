@@ -128,7 +128,11 @@ impl Handle {
         let client = self.0.borrow().client;
         let since = client.store.with_untracked(|s| s.position(topic));
         let history = (since.is_none() && history > 0).then_some(history);
-        let body = SubscribeBody { since, history };
+        let body = SubscribeBody {
+            since,
+            history,
+            ..Default::default()
+        };
         let frame = Envelope::new(ClientMsg::Subscribe(body), now()).with_topic(topic);
         self.send_raw(&encode_client(&frame));
     }

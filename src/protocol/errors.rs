@@ -36,11 +36,14 @@ pub enum ErrorCode {
     Unauthorized,
     /// Too many frames: slow down (continuing closes with 1008).
     RateLimited,
+    /// A shared store (the Redis backplane) is unreachable; the frame had
+    /// no effect. Retry later.
+    Unavailable,
 }
 
 impl ErrorCode {
     /// Every code, for docs and tests.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::BadJson,
         ErrorCode::BadFrame,
         ErrorCode::UnknownType,
@@ -55,6 +58,7 @@ impl ErrorCode {
         ErrorCode::Forbidden,
         ErrorCode::Unauthorized,
         ErrorCode::RateLimited,
+        ErrorCode::Unavailable,
     ];
 
     /// The wire spelling of the code.
@@ -74,6 +78,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Unavailable => "unavailable",
         }
     }
 }

@@ -79,6 +79,12 @@ pub struct SubscribeBody {
     /// messages. Ignored when `since` is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<u32>,
+    /// `false`: subscribe without presence, as a feed or a dashboard: this
+    /// subscriber does not appear in the topic's presence and receives no
+    /// presence frames (in a topic of N subscribers every join costs N
+    /// frames). Default `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence: Option<bool>,
 }
 
 /// A message to publish to the frame's topic.

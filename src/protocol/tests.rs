@@ -37,6 +37,7 @@ pub(crate) fn all_client_msgs() -> Vec<ClientMsg> {
                 seq: 7,
             }),
             history: None,
+            presence: Some(false),
         }),
         ClientMsg::Unsubscribe,
         ClientMsg::Publish(PublishBody {

@@ -174,6 +174,50 @@ pub struct Config {
     #[arg(long, env = "TIDINGS_RETAINED_PER_TOPIC", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub retained_per_topic: u64,
+
+    /// Share topics, presence, history and job state with other Tidings
+    /// processes through this Redis (e.g. `redis://127.0.0.1:6379`).
+    /// Without it everything is in this process's memory.
+    #[arg(long, env = "TIDINGS_REDIS_URL", value_parser = parse_redis_url)]
+    pub redis_url: Option<String>,
+
+    /// Prefix of every Redis key and channel Tidings uses (several
+    /// deployments can share one Redis).
+    #[arg(long, env = "TIDINGS_REDIS_PREFIX", default_value = "tidings",
+          value_parser = parse_redis_prefix)]
+    pub redis_prefix: String,
+
+    /// With Redis: a process that has not refreshed its liveness for this
+    /// long is taken as dead, and its users leave presence (ms).
+    #[arg(long, env = "TIDINGS_REDIS_NODE_TTL_MS", default_value_t = 6_000,
+          value_parser = clap::value_parser!(u64).range(1_000..=600_000))]
+    pub redis_node_ttl_ms: u64,
+
+    /// With Redis: state changes (presence, typing, jobs) queued for other
+    /// processes; past it new ones are dropped and counted.
+    #[arg(long, env = "TIDINGS_REDIS_QUEUE", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(16..=1_000_000))]
+    pub redis_queue: u64,
+}
+
+fn parse_redis_url(s: &str) -> Result<String, String> {
+    if s.starts_with("redis://") || s.starts_with("rediss://") || s.starts_with("unix://") {
+        Ok(s.to_string())
+    } else {
+        Err("expected redis://host:port[/db]".into())
+    }
+}
+
+fn parse_redis_prefix(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err("1-64 characters of A-Z a-z 0-9 _ - .".into())
+    }
 }
 
 /// Subcommands besides serving.

@@ -185,7 +185,9 @@ where
         }
         match msg {
             Message::Text(text) if text.len() > max => return DisconnectReason::TooLarge,
-            Message::Text(text) => dispatch::handle_text(state, conn, access, subs, text.as_str()),
+            Message::Text(text) => {
+                dispatch::handle_text(state, conn, access, subs, text.as_str()).await
+            }
             Message::Binary(_) => dispatch::send_error(
                 conn,
                 ErrorCode::BinaryNotSupported,

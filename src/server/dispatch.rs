@@ -68,13 +68,14 @@ fn allowed(state: &AppState, access: &Access, msg: &ClientMsg, topic: &str) -> b
         | ClientMsg::StreamCancel(StreamRef { stream_id: job }) => state
             .jobs
             .topic_of(*job)
+            .or_else(|| state.hub.topic_of_job(*job))
             .is_none_or(|t| access.can_publish(&t)),
         ClientMsg::Unsubscribe | ClientMsg::Ping | ClientMsg::Pong | ClientMsg::Auth(_) => true,
     }
 }
 
 /// Handles one text frame from `conn`.
-pub fn handle_text(
+pub async fn handle_text(
     state: &AppState,
     conn: &ConnHandle,
     access: &Access,
@@ -140,6 +141,7 @@ pub fn handle_text(
                 );
             } else {
                 subs.insert(topic.to_string());
+                state.hub.prepare(topic).await;
                 let recent = body.history.unwrap_or(0) as usize;
                 state.hub.subscribe(
                     conn,
@@ -148,6 +150,7 @@ pub fn handle_text(
                         reference: id,
                         since: body.since.as_ref(),
                         recent: recent.min(state.config.history_messages as usize),
+                        presence: body.presence.unwrap_or(true),
                     },
                 );
             }
@@ -173,10 +176,21 @@ pub fn handle_text(
         ClientMsg::Auth(_) => return fail(ErrorCode::BadFrame, "already authenticated"),
         ClientMsg::Pong => return,
         ClientMsg::Publish(body) => {
-            let (seq, epoch) = state.hub.publish(topic, id, conn.user.clone(), body.data);
-            applied.seq = Some(seq);
-            applied.epoch = Some(epoch);
-            Ok(())
+            match state
+                .hub
+                .publish(topic, id, conn.user.clone(), body.data)
+                .await
+            {
+                Ok((seq, epoch)) => {
+                    applied.seq = Some(seq);
+                    applied.epoch = Some(epoch);
+                    Ok(())
+                }
+                Err(_) => Err((
+                    ErrorCode::Unavailable,
+                    "the message store is unreachable; retry later",
+                )),
+            }
         }
         ClientMsg::OperationStart(body) => ops::start_demo(state, topic, &conn.user, body.label)
             .map(drop)
@@ -185,11 +199,19 @@ pub fn handle_text(
             .map(drop)
             .map_err(|c| (c, "too many jobs are running; try again later")),
         ClientMsg::OperationCancel(OperationRef { operation_id: job })
-        | ClientMsg::StreamCancel(StreamRef { stream_id: job }) => state
-            .jobs
-            .cancel(job)
-            .map(drop)
-            .map_err(|c| (c, "no such running operation or stream")),
+        | ClientMsg::StreamCancel(StreamRef { stream_id: job }) => {
+            match state.jobs.cancel(job) {
+                Ok(_) => Ok(()),
+                // Running in another process: ask it there.
+                Err(_) if state.hub.is_running_elsewhere(job) => {
+                    if let Some(relay) = state.hub.relay() {
+                        relay.send(super::backplane::events::BusKind::Cancel { job });
+                    }
+                    Ok(())
+                }
+                Err(c) => Err((c, "no such running operation or stream")),
+            }
+        }
     };
     match outcome {
         Ok(()) => {

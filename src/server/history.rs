@@ -31,6 +31,17 @@ pub struct History {
     limits: HistoryLimits,
 }
 
+/// What [`History::record`] did with a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    Appended,
+    Duplicate,
+    /// Not recorded: the messages from `missing_from` up to it are missing.
+    Hole {
+        missing_from: u64,
+    },
+}
+
 /// What a subscriber is sent before live messages.
 #[derive(Debug, Default)]
 pub struct Replay {
@@ -71,6 +82,54 @@ impl History {
             bytes,
         });
         self.prune(now);
+    }
+
+    /// Records a message whose `seq` and `epoch` were given elsewhere (a
+    /// shared backplane): a new epoch starts over; an older, missing seq
+    /// is inserted in order (history loaded after live messages); a known
+    /// seq is a duplicate. With `strict`, a seq past the next one is not
+    /// recorded but reported as a hole, so the caller can fetch what is
+    /// missing first.
+    pub fn record(
+        &mut self,
+        epoch: &str,
+        seq: u64,
+        bytes: Utf8Bytes,
+        at: Instant,
+        strict: bool,
+    ) -> Recorded {
+        if epoch != self.epoch {
+            self.epoch = epoch.to_string();
+            self.seq = 0;
+            self.entries.clear();
+        }
+        if seq > self.seq {
+            if strict && seq > self.seq + 1 {
+                return Recorded::Hole {
+                    missing_from: self.seq + 1,
+                };
+            }
+            self.seq = seq;
+            self.entries.push_back(Entry { seq, at, bytes });
+        } else {
+            match self.entries.binary_search_by_key(&seq, |e| e.seq) {
+                Ok(_) => return Recorded::Duplicate,
+                Err(pos) => self.entries.insert(pos, Entry { seq, at, bytes }),
+            }
+        }
+        self.prune(at.max(Instant::now()));
+        Recorded::Appended
+    }
+
+    /// Adopts `epoch` and a seq counter at least `seq` (the shared state
+    /// when a topic is first loaded).
+    pub fn sync_to(&mut self, epoch: &str, seq: u64) {
+        if epoch != self.epoch {
+            self.epoch = epoch.to_string();
+            self.seq = 0;
+            self.entries.clear();
+        }
+        self.seq = self.seq.max(seq);
     }
 
     /// Drops what is past the bounds.
@@ -229,6 +288,33 @@ mod tests {
             (GapReason::EpochChanged, 41, None)
         );
         assert_eq!(texts(&r), ["m1", "m2"]);
+    }
+
+    #[test]
+    fn recorded_messages_merge_in_order_and_holes_are_reported() {
+        let now = Instant::now();
+        let mut h = history(10);
+        let b = |s: u64| Utf8Bytes::from(format!("m{s}"));
+        assert_eq!(h.record("e", 5, b(5), now, false), Recorded::Appended);
+        assert_eq!(h.record("e", 6, b(6), now, true), Recorded::Appended);
+        assert_eq!(
+            h.record("e", 9, b(9), now, true),
+            Recorded::Hole { missing_from: 7 }
+        );
+        // Loaded later: older messages go in front, duplicates are ignored.
+        assert_eq!(h.record("e", 3, b(3), now, true), Recorded::Appended);
+        assert_eq!(h.record("e", 4, b(4), now, true), Recorded::Appended);
+        assert_eq!(h.record("e", 5, b(5), now, true), Recorded::Duplicate);
+        assert_eq!(h.seq(), 6);
+        let pos = Position {
+            epoch: "e".into(),
+            seq: 3,
+        };
+        assert_eq!(texts(&h.replay(Some(&pos), 0, now)), ["m4", "m5", "m6"]);
+        // Another epoch starts over.
+        h.sync_to("f", 2);
+        assert_eq!((h.epoch(), h.seq()), ("f", 2));
+        assert!(h.is_empty());
     }
 
     #[test]

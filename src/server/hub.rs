@@ -6,14 +6,16 @@
 //! never overlap or leave a hole. A frame is serialized once and the same
 //! bytes are shared with every subscriber.
 
-use super::backplane::{Backplane, TopicHistory};
+use super::backplane::events::BusKind;
+use super::backplane::{Backplane, Publish, Relay, TopicHistory, Unavailable};
 use super::conn_handle::{ConnHandle, ConnId, route};
+use super::history::Recorded;
 use super::lanes::{Lane, Outbound};
 use super::stats::Stats;
 use super::typing::TypingEntry;
 use crate::protocol::*;
 use axum::extract::ws::Utf8Bytes;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -58,6 +60,8 @@ pub struct Topic {
     /// is kept until its history would have expired.
     last_active: Instant,
     subs: HashMap<ConnId, ConnHandle>,
+    /// Subscribers without presence: not listed, sent no presence frames.
+    quiet: std::collections::HashSet<ConnId>,
     /// user id → (user, number of this user's connections subscribed)
     presence: BTreeMap<String, (User, usize)>,
     pub typing: BTreeMap<String, TypingEntry>,
@@ -65,12 +69,79 @@ pub struct Topic {
     pub ops: Vec<OperationState>,
     /// Streams, oldest first: running ones plus a few finished ones.
     pub streams: Vec<StreamSnapshot>,
+    /// What other processes sharing the backplane contribute.
+    pub remote: RemoteState,
+    /// Where changes made here go for the other processes (none when
+    /// this process is alone).
+    relay: Option<Relay>,
+    /// True once the shared history (epoch, seq, messages) was loaded.
+    pub loaded: bool,
+}
+
+/// Presence and typing of users connected to other processes.
+#[derive(Default)]
+pub struct RemoteState {
+    /// user id → (user, the nodes where they are subscribed)
+    pub presence: BTreeMap<String, (User, BTreeSet<String>)>,
+    /// node → who is typing there
+    pub typing: BTreeMap<String, Vec<User>>,
 }
 
 impl Topic {
-    /// Sends `msg` to every subscriber (serialized once).
+    /// Sends `msg` to every subscriber (serialized once), and tells the
+    /// other processes about the change.
     pub fn broadcast(&self, msg: ServerMsg) {
+        let frame = topic_frame(&self.name, msg);
+        if let Some(relay) = &self.relay {
+            self.relay_frame(relay, &frame);
+        }
+        self.broadcast_frame(&frame, None);
+    }
+
+    /// Sends `msg` to this process's subscribers only (a change that came
+    /// from another process).
+    pub fn broadcast_local(&self, msg: ServerMsg) {
         self.broadcast_frame(&topic_frame(&self.name, msg), None);
+    }
+
+    /// Queues the same, already encoded, frame for every subscriber here.
+    pub fn fan_out_encoded(&self, frame: &ServerFrame, bytes: Utf8Bytes) {
+        let (lane, key) = route(frame);
+        self.fan_out(bytes, lane, key, None);
+    }
+
+    fn relay_frame(&self, relay: &Relay, frame: &ServerFrame) {
+        let topic = self.name.clone();
+        match &frame.msg {
+            // Presence is relayed where it changes (subscribe/unsubscribe);
+            // typing as this node's own typists, merged by each receiver.
+            ServerMsg::PresenceJoin(_) | ServerMsg::PresenceLeave(_) => {}
+            ServerMsg::Typing(_) => relay.send(BusKind::Typing {
+                topic,
+                users: self.typing.values().map(|e| e.user.clone()).collect(),
+            }),
+            _ => relay.send(BusKind::Frame {
+                topic,
+                frame: encode_server(frame),
+            }),
+        }
+    }
+
+    /// True when the user is subscribed here or in another process.
+    pub fn present_anywhere(&self, user_id: &str) -> bool {
+        self.presence.contains_key(user_id) || self.remote.presence.contains_key(user_id)
+    }
+
+    /// Everyone present, here or elsewhere, by user id.
+    pub fn presence_snapshot(&self) -> Vec<User> {
+        let mut all: BTreeMap<&str, &User> = BTreeMap::new();
+        for (id, (u, _)) in &self.presence {
+            all.insert(id, u);
+        }
+        for (id, (u, _)) in &self.remote.presence {
+            all.entry(id).or_insert(u);
+        }
+        all.into_values().cloned().collect()
     }
 
     fn broadcast_frame(&self, frame: &ServerFrame, except: Option<ConnId>) {
@@ -78,7 +149,24 @@ impl Topic {
             return;
         }
         let (lane, latest_key) = route(frame);
-        self.fan_out(encode(frame), lane, latest_key, except);
+        let bytes = encode(frame);
+        if matches!(
+            frame.msg,
+            ServerMsg::PresenceJoin(_) | ServerMsg::PresenceLeave(_)
+        ) && !self.quiet.is_empty()
+        {
+            for (id, conn) in &self.subs {
+                if Some(*id) != except && !self.quiet.contains(id) {
+                    conn.send(Outbound {
+                        bytes: bytes.clone(),
+                        lane,
+                        latest_key: latest_key.clone(),
+                    });
+                }
+            }
+            return;
+        }
+        self.fan_out(bytes, lane, latest_key, except);
     }
 
     /// Queues the same bytes for every subscriber but `except`.
@@ -130,6 +218,8 @@ impl Topic {
         self.subs.is_empty()
             && self.history.is_empty()
             && self.typing.is_empty()
+            && self.remote.presence.is_empty()
+            && self.remote.typing.is_empty()
             && self.ops.iter().all(|o| o.status.is_terminal())
             && self.streams.iter().all(is_stream_over)
     }
@@ -146,6 +236,8 @@ pub struct SubscribeRequest<'a> {
     pub since: Option<&'a Position>,
     /// Recent messages wanted on a fresh subscription.
     pub recent: usize,
+    /// False: not in presence, no presence frames.
+    pub presence: bool,
 }
 
 /// All topics of this process.
@@ -154,6 +246,8 @@ pub struct Hub {
     /// Every live connection by user id (for notifications to a user).
     users: Mutex<HashMap<String, HashMap<ConnId, ConnHandle>>>,
     backplane: Arc<dyn Backplane>,
+    /// A copy of the backplane's relay, handed to each topic.
+    relay: Option<Relay>,
     /// How long an idle topic (and so its epoch) is kept.
     idle_ttl: std::time::Duration,
     pub stats: Arc<Stats>,
@@ -170,6 +264,7 @@ impl Hub {
         Hub {
             topics: Mutex::new(HashMap::new()),
             users: Mutex::new(HashMap::new()),
+            relay: backplane.relay(),
             backplane,
             idle_ttl,
             stats,
@@ -184,10 +279,14 @@ impl Hub {
             history: self.backplane.open(topic),
             last_active: Instant::now(),
             subs: HashMap::new(),
+            quiet: Default::default(),
             presence: BTreeMap::new(),
             typing: BTreeMap::new(),
             ops: Vec::new(),
             streams: Vec::new(),
+            remote: RemoteState::default(),
+            relay: self.relay.clone(),
+            loaded: false,
         });
         t.last_active = Instant::now();
         f(t)
@@ -202,12 +301,26 @@ impl Hub {
         let topic = req.topic;
         self.with_topic(topic, |t| {
             t.subs.insert(conn.id, conn.clone());
-            let entry = t
-                .presence
-                .entry(conn.user.id.clone())
-                .or_insert_with(|| (conn.user.clone(), 0));
-            entry.1 += 1;
-            let joined = entry.1 == 1;
+            let mut joined = false;
+            if req.presence {
+                let elsewhere = t.remote.presence.contains_key(&conn.user.id);
+                let entry = t
+                    .presence
+                    .entry(conn.user.id.clone())
+                    .or_insert_with(|| (conn.user.clone(), 0));
+                entry.1 += 1;
+                let first_here = entry.1 == 1;
+                if first_here && let Some(relay) = &t.relay {
+                    relay.send(BusKind::Presence {
+                        topic: topic.to_string(),
+                        user: conn.user.clone(),
+                        present: true,
+                    });
+                }
+                joined = first_here && !elsewhere;
+            } else {
+                t.quiet.insert(conn.id);
+            }
 
             let replay = t.history.replay(req.since, req.recent, Instant::now());
             let direct = |msg: ServerMsg| conn.send_frame(&topic_frame(topic, msg));
@@ -233,9 +346,11 @@ impl Hub {
                     latest_key: None,
                 });
             }
-            let users = t.presence.values().map(|(u, _)| u.clone()).collect();
-            direct(ServerMsg::PresenceSnapshot(PresenceSnapshot { users }));
-            if !t.typing.is_empty() {
+            if req.presence {
+                let users = t.presence_snapshot();
+                direct(ServerMsg::PresenceSnapshot(PresenceSnapshot { users }));
+            }
+            if !t.typing.is_empty() || !t.remote.typing.is_empty() {
                 direct(ServerMsg::Typing(super::typing::state(t)));
             }
             for op in &t.ops {
@@ -267,6 +382,9 @@ impl Hub {
             if t.subs.remove(&conn.id).is_none() {
                 return false;
             }
+            if t.quiet.remove(&conn.id) {
+                return true;
+            }
             let uid = &conn.user.id;
             let gone = match t.presence.get_mut(uid) {
                 Some(entry) => {
@@ -278,18 +396,159 @@ impl Hub {
             if gone {
                 t.presence.remove(uid);
                 super::typing::clear(t, uid);
-                t.broadcast(ServerMsg::PresenceLeave(PresenceChange {
-                    user: conn.user.clone(),
-                }));
+                if let Some(relay) = &t.relay {
+                    relay.send(BusKind::Presence {
+                        topic: topic.to_string(),
+                        user: conn.user.clone(),
+                        present: false,
+                    });
+                }
+                if !t.remote.presence.contains_key(uid) {
+                    t.broadcast(ServerMsg::PresenceLeave(PresenceChange {
+                        user: conn.user.clone(),
+                    }));
+                }
             }
             true
         })
     }
 
-    /// Publishes a message to `topic` as frame `id`: assigns the next
-    /// `seq`, serializes once, keeps the bytes in history and queues them
-    /// for every subscriber. Returns the seq and the epoch.
-    pub fn publish(
+    /// Publishes a message to `topic` as frame `id` through the
+    /// backplane; returns its seq and the epoch once it is kept.
+    pub async fn publish(
+        &self,
+        topic: &str,
+        id: FrameId,
+        from: User,
+        data: serde_json::Value,
+    ) -> Result<(u64, String), Unavailable> {
+        let relayed = self.relay.is_some();
+        if relayed {
+            self.with_topic(topic, |t| super::typing::clear(t, &from.id));
+        }
+        let msg = Publish {
+            topic: topic.to_string(),
+            id,
+            from,
+            data,
+        };
+        let done = self.backplane.publish(self, msg).await;
+        if done.is_ok() && relayed {
+            self.stats.messages_published.fetch_add(1, Relaxed);
+        }
+        done
+    }
+
+    /// Loads the shared state of `topic` (a no-op in memory).
+    pub async fn prepare(&self, topic: &str) {
+        self.backplane.prepare(self, topic).await
+    }
+
+    /// The backplane's health report.
+    pub fn backplane_health(&self) -> serde_json::Value {
+        self.backplane.health()
+    }
+
+    /// True while the backplane is reachable.
+    pub fn backplane_up(&self) -> bool {
+        self.backplane.is_up()
+    }
+
+    /// Adopts the shared epoch and seq counter of `topic`.
+    pub fn sync_topic(&self, topic: &str, epoch: &str, seq: u64) {
+        self.with_topic(topic, |t| t.history.sync_to(epoch, seq));
+    }
+
+    /// A message numbered by a shared backplane (`frame` has no seq or
+    /// epoch yet): records it in the local mirror and, if `live` and new,
+    /// queues it for every subscriber here. With `strict` (and the topic's
+    /// history loaded) a message past the next seq is refused as a hole,
+    /// so the caller fetches what is missing first.
+    pub fn apply_message(
+        &self,
+        topic: &str,
+        epoch: &str,
+        seq: u64,
+        mut frame: ServerFrame,
+        live: bool,
+        strict: bool,
+    ) -> Recorded {
+        frame.seq = Some(seq);
+        frame.epoch = Some(epoch.to_string());
+        let age = std::time::Duration::from_millis(now_ms().saturating_sub(frame.ts));
+        let now = Instant::now();
+        let at = now.checked_sub(age).unwrap_or(now);
+        self.with_topic(topic, |t| {
+            let bytes = encode(&frame);
+            let strict = strict && t.loaded;
+            let done = t.history.record(epoch, seq, bytes.clone(), at, strict);
+            if live && done == Recorded::Appended {
+                let started = Instant::now();
+                t.fan_out(bytes, Lane::Normal, None, None);
+                metrics::histogram!("tidings_fanout_seconds")
+                    .record(started.elapsed().as_secs_f64());
+            }
+            done
+        })
+    }
+
+    /// The relay to other processes, if any.
+    pub fn relay(&self) -> Option<Relay> {
+        self.relay.clone()
+    }
+
+    /// The topic of an operation or stream this process knows of (its own
+    /// or another process's, through the backplane).
+    pub fn topic_of_job(&self, job: uuid::Uuid) -> Option<String> {
+        let topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
+        topics
+            .iter()
+            .find(|(_, t)| {
+                t.ops.iter().any(|o| o.operation_id == job)
+                    || t.streams.iter().any(|s| s.start.stream_id == job)
+            })
+            .map(|(n, _)| n.clone())
+    }
+
+    /// True when another process runs this job (known through the
+    /// backplane, still running).
+    pub fn is_running_elsewhere(&self, job: uuid::Uuid) -> bool {
+        if self.relay.is_none() {
+            return false;
+        }
+        let topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
+        topics.values().any(|t| {
+            t.ops
+                .iter()
+                .any(|o| o.operation_id == job && !o.status.is_terminal())
+                || t.streams
+                    .iter()
+                    .any(|s| s.start.stream_id == job && !is_stream_over(s))
+        })
+    }
+
+    /// Epoch and seq of every topic whose shared history is loaded here.
+    pub fn loaded_topics(&self) -> Vec<(String, String, u64)> {
+        let topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
+        topics
+            .iter()
+            .filter(|(_, t)| t.loaded)
+            .map(|(n, t)| (n.clone(), t.history.epoch().to_string(), t.history.seq()))
+            .collect()
+    }
+
+    /// Runs `f` on every topic (for forgetting a dead node).
+    pub fn for_each_topic(&self, mut f: impl FnMut(&mut Topic)) {
+        let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
+        for t in topics.values_mut() {
+            f(t);
+        }
+    }
+
+    /// Publishes a message to `topic` as frame `id` in this process:
+    /// assigns the next `seq`, serializes once, keeps the bytes in history
+    /// and queues them for every subscriber. Returns the seq and the epoch.
+    pub fn publish_local(
         &self,
         topic: &str,
         id: FrameId,
@@ -348,12 +607,23 @@ impl Hub {
     /// Sends a notification to every connection of `user_id`; returns how
     /// many were reached.
     pub fn notify_user(&self, user_id: &str, note: Notification) -> usize {
+        let frame = Envelope::new(ServerMsg::Notification(note), now_ms());
+        if let Some(relay) = &self.relay {
+            relay.send(BusKind::NotifyUser {
+                user_id: user_id.to_string(),
+                frame: encode_server(&frame),
+            });
+        }
+        self.notify_user_local(user_id, &frame)
+    }
+
+    /// Sends a notification frame to this process's connections of a user.
+    pub fn notify_user_local(&self, user_id: &str, frame: &ServerFrame) -> usize {
         let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         let Some(conns) = users.get(user_id) else {
             return 0;
         };
-        let frame = Envelope::new(ServerMsg::Notification(note), now_ms());
-        conns.values().filter(|c| c.send_frame(&frame)).count()
+        conns.values().filter(|c| c.send_frame(frame)).count()
     }
 
     /// Sends a notification to the subscribers of `topic`; returns how many.

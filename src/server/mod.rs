@@ -143,6 +143,7 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         "protocol_version": crate::protocol::PROTOCOL_VERSION,
         "topics": state.hub.topic_count(),
         "running_jobs": state.jobs.running(),
+        "backplane": state.hub.backplane_health(),
         "stats": state.hub.stats.snapshot(),
     }))
 }
@@ -211,8 +212,19 @@ pub async fn run(
         }
     };
     metrics::install();
-    let state = AppState::new(config, options, &secret, api_key);
+    let state = AppState::new(config, options, &secret, api_key)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let token = state.shutdown.clone();
+    if let Some(redis) = &state.redis {
+        backplane::redis_start(
+            redis.clone(),
+            state.hub.clone(),
+            state.jobs.clone(),
+            state.config.retained_per_topic as usize,
+            &state.tracker,
+            token.clone(),
+        );
+    }
     let app = router(state.clone());
     admin::spawn(&state);
     let sweeper = state.hub.clone();

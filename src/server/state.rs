@@ -1,7 +1,8 @@
 //! Shared server state handed to every handler and connection.
 
 use super::auth::Auth;
-use super::backplane::InMemory;
+use super::backplane::redis::{RedisBackplane, RedisSettings};
+use super::backplane::{Backplane, InMemory};
 use super::config::Config;
 use super::dedupe::Dedupe;
 use super::history::HistoryLimits;
@@ -20,6 +21,8 @@ use tokio_util::task::TaskTracker;
 #[derive(Clone)]
 pub struct AppState {
     pub hub: Arc<Hub>,
+    /// The Redis backplane, when `--redis-url` is set.
+    pub redis: Option<Arc<RedisBackplane>>,
     pub jobs: Arc<Jobs>,
     /// Ids of applied frames, so retries have one effect.
     pub dedupe: Arc<Dedupe>,
@@ -45,14 +48,34 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// `secret` signs and checks tokens.
+    /// `secret` signs and checks tokens. Fails only for a Redis URL the
+    /// client cannot use (the message names the option).
     pub fn new(
         config: Config,
         leptos_options: LeptosOptions,
         secret: &str,
         api_key: String,
-    ) -> Self {
-        AppState {
+    ) -> Result<Self, String> {
+        let limits = HistoryLimits {
+            max_messages: config.history_messages as usize,
+            max_age: std::time::Duration::from_millis(config.history_ms),
+        };
+        let (backplane, redis): (Arc<dyn Backplane>, Option<Arc<RedisBackplane>>) =
+            match &config.redis_url {
+                None => (Arc::new(InMemory { limits }), None),
+                Some(url) => {
+                    let redis = Arc::new(RedisBackplane::new(RedisSettings {
+                        url: url.clone(),
+                        prefix: config.redis_prefix.clone(),
+                        limits,
+                        node_ttl: std::time::Duration::from_millis(config.redis_node_ttl_ms),
+                        queue: config.redis_queue as usize,
+                    })?);
+                    (redis.clone(), Some(redis))
+                }
+            };
+        Ok(AppState {
+            redis,
             api_key: api_key.into(),
             api_jobs: Arc::new(super::http_api::control::ApiJobs::new(10_000)),
             auth: Arc::new(Auth::new(secret.as_bytes())),
@@ -61,12 +84,7 @@ impl AppState {
                 config.max_connections_per_user as usize,
             ),
             hub: Arc::new(Hub::new(
-                Arc::new(InMemory {
-                    limits: HistoryLimits {
-                        max_messages: config.history_messages as usize,
-                        max_age: std::time::Duration::from_millis(config.history_ms),
-                    },
-                }),
+                backplane,
                 std::time::Duration::from_millis(config.history_ms),
                 Arc::new(Stats::default()),
             )),
@@ -83,7 +101,7 @@ impl AppState {
             tracker: TaskTracker::new(),
             leptos_options,
             next_conn: Arc::new(AtomicU64::new(1)),
-        }
+        })
     }
 
     /// A fresh, process-unique connection id.

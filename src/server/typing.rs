@@ -18,9 +18,15 @@ pub struct TypingEntry {
     generation: u64,
 }
 
-/// Everyone typing in the topic, ordered by name.
+/// Everyone typing in the topic (here and, with a shared backplane, in
+/// other processes), ordered by name.
 pub fn state(t: &Topic) -> TypingState {
     let mut users: Vec<User> = t.typing.values().map(|e| e.user.clone()).collect();
+    for remote in t.remote.typing.values().flatten() {
+        if !users.iter().any(|u| u.id == remote.id) {
+            users.push(remote.clone());
+        }
+    }
     users.sort_by(|a, b| a.name.cmp(&b.name));
     TypingState { users }
 }

@@ -2,6 +2,8 @@
 //! clients speaking the shared protocol.
 #![allow(dead_code)]
 
+pub mod redis;
+
 use futures_util::{SinkExt, StreamExt};
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -48,9 +48,12 @@ pub async fn send(ws: &mut Ws, text: String) -> Result<(), String> {
 /// A `subscribe` frame, resuming after `since` when given.
 pub fn subscribe(topic: &str, since: Option<Position>) -> String {
     let frame = Envelope::new(
+        // Without presence: a feed, as the baseline (which has none); in a
+        // topic of N subscribers each join would cost N presence frames.
         ClientMsg::Subscribe(SubscribeBody {
             since,
             history: None,
+            presence: Some(false),
         }),
         0,
     )

@@ -1,9 +1,11 @@
 //! The default backplane: histories in this process's memory, bounded by
-//! count and age. A restart starts every topic in a new epoch.
+//! count and age; nothing is shared. A restart starts every topic in a new
+//! epoch.
 
-use super::{Backplane, TopicHistory};
+use super::{Backplane, BoxFuture, Publish, Relay, TopicHistory, Unavailable};
 use crate::protocol::Position;
-use crate::server::history::{History, HistoryLimits, Replay};
+use crate::server::history::{History, HistoryLimits, Recorded, Replay};
+use crate::server::hub::Hub;
 use axum::extract::ws::Utf8Bytes;
 use std::time::Instant;
 
@@ -15,6 +17,31 @@ pub struct InMemory {
 impl Backplane for InMemory {
     fn open(&self, _topic: &str) -> Box<dyn TopicHistory> {
         Box::new(History::new(self.limits))
+    }
+
+    fn publish<'a>(
+        &'a self,
+        hub: &'a Hub,
+        msg: Publish,
+    ) -> BoxFuture<'a, Result<(u64, String), Unavailable>> {
+        let done = hub.publish_local(&msg.topic, msg.id, msg.from, msg.data);
+        Box::pin(std::future::ready(Ok(done)))
+    }
+
+    fn prepare<'a>(&'a self, _hub: &'a Hub, _topic: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(std::future::ready(()))
+    }
+
+    fn relay(&self) -> Option<Relay> {
+        None
+    }
+
+    fn health(&self) -> serde_json::Value {
+        serde_json::json!({ "kind": "memory", "up": true })
+    }
+
+    fn is_up(&self) -> bool {
+        true
     }
 }
 
@@ -30,6 +57,19 @@ impl TopicHistory for History {
     }
     fn push(&mut self, bytes: Utf8Bytes, now: Instant) {
         History::push(self, bytes, now)
+    }
+    fn record(
+        &mut self,
+        epoch: &str,
+        seq: u64,
+        bytes: Utf8Bytes,
+        at: Instant,
+        strict: bool,
+    ) -> Recorded {
+        History::record(self, epoch, seq, bytes, at, strict)
+    }
+    fn sync_to(&mut self, epoch: &str, seq: u64) {
+        History::sync_to(self, epoch, seq)
     }
     fn prune(&mut self, now: Instant) {
         History::prune(self, now)

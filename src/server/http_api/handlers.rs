@@ -70,7 +70,17 @@ pub async fn publish(
             name: "API".into(),
         },
     };
-    let (seq, epoch) = state.hub.publish(&topic, id, from, req.data);
+    let (seq, epoch) = state
+        .hub
+        .publish(&topic, id, from, req.data)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the message store is unreachable; retry later",
+            )
+        })?;
     let applied = Applied {
         topic: Some(topic),
         seq: Some(seq),

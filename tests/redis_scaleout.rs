@@ -1,0 +1,294 @@
+//! Scale-out over a real Redis: two Tidings servers (A and B) on their own
+//! ports share one redis-server. A subscriber on A gets what is published on
+//! B, in order; presence on A lists users connected to B (and drops them
+//! when B dies without a word); a client resumes on B from the last seq it
+//! saw on A and gets exactly the missed messages; operations started on B
+//! show on A; a Redis that cannot be reached is reported, not fatal.
+
+mod support;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use support::redis::RedisServer;
+use support::*;
+use tidings::protocol::*;
+
+async fn node(redis: &str, prefix: &str) -> TestServer {
+    let (redis, prefix) = (redis.to_string(), prefix.to_string());
+    TestServer::start(move |c| {
+        c.redis_url = Some(redis);
+        c.redis_prefix = prefix;
+        c.redis_node_ttl_ms = 1_500;
+    })
+    .await
+}
+
+fn names(users: &[User]) -> Vec<String> {
+    let mut n: Vec<String> = users.iter().map(|u| u.name.clone()).collect();
+    n.sort();
+    n
+}
+
+/// Reads `n` messages; returns (seq, text) pairs.
+async fn read_messages(c: &mut Client, n: usize) -> Vec<(u64, String)> {
+    let mut got = Vec::new();
+    while got.len() < n {
+        let f = c.next().await;
+        if let ServerMsg::Message(_) = f.msg {
+            got.push((f.seq.expect("seq"), text_of(&f)));
+        }
+    }
+    got
+}
+
+/// Publishes `texts` from `c`, waiting for each ack; returns the seqs.
+async fn publish_all(c: &mut Client, topic: &str, texts: &[String]) -> Vec<u64> {
+    let mut seqs = Vec::new();
+    for t in texts {
+        let id = c.send(Some(topic), publish(t)).await;
+        let ack = c
+            .until(|f| f.msg == ServerMsg::Ack && f.reference == Some(id))
+            .await;
+        seqs.push(ack.seq.expect("ack carries the seq"));
+    }
+    seqs
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_on_a_gets_what_is_published_on_b_in_order() {
+    let redis = RedisServer::start();
+    let prefix = RedisServer::prefix();
+    let (a, b) = (
+        node(&redis.url, &prefix).await,
+        node(&redis.url, &prefix).await,
+    );
+    let mut reader = a.client("reader").await;
+    let first = reader.subscribe("room:x").await;
+    assert_eq!(first.seq, 0, "a new topic starts at 0");
+    let mut writer = b.client("writer").await;
+    let texts: Vec<String> = (0..200).map(|i| format!("m{i}")).collect();
+    let seqs = publish_all(&mut writer, "room:x", &texts).await;
+    assert_eq!(seqs, (1..=200).collect::<Vec<u64>>());
+    let got = read_messages(&mut reader, 200).await;
+    let want: Vec<(u64, String)> = seqs.into_iter().zip(texts).collect();
+    assert_eq!(got, want, "every message once, in order, with B's seqs");
+    let h = health(a.addr).await;
+    assert_eq!(h["backplane"]["kind"], "redis");
+    assert_eq!(h["backplane"]["up"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_on_a_lists_users_of_b_and_follows_them() {
+    let redis = RedisServer::start();
+    let prefix = RedisServer::prefix();
+    let (a, b) = (
+        node(&redis.url, &prefix).await,
+        node(&redis.url, &prefix).await,
+    );
+    // Alice is on B before Carol arrives on A: the snapshot lists her.
+    let mut alice = b.client("alice").await;
+    alice.subscribe("room:p").await;
+    // Alice's join reaches Redis asynchronously; a fresh node loads it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let snapshot = loop {
+        let c = node(&redis.url, &prefix).await;
+        let mut carol = c.client("carol").await;
+        carol.subscribe("room:p").await;
+        let f = carol
+            .until(|f| matches!(f.msg, ServerMsg::PresenceSnapshot(_)))
+            .await;
+        let ServerMsg::PresenceSnapshot(s) = f.msg else {
+            unreachable!()
+        };
+        if names(&s.users).contains(&"alice".to_string()) || Instant::now() > deadline {
+            break s;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(names(&snapshot.users), ["alice", "carol"]);
+
+    // Live: Dave on A sees Bob join on B, and leave.
+    let mut dave = a.client("dave").await;
+    dave.subscribe("room:p").await;
+    let mut bob = b.client("bob").await;
+    bob.subscribe("room:p").await;
+    let join = dave
+        .until(|f| matches!(&f.msg, ServerMsg::PresenceJoin(p) if p.user.name == "bob"))
+        .await;
+    assert_eq!(join.topic.as_deref(), Some("room:p"));
+    bob.send(Some("room:p"), ClientMsg::Unsubscribe).await;
+    dave.until(|f| matches!(&f.msg, ServerMsg::PresenceLeave(p) if p.user.name == "bob"))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_resumes_on_b_with_exactly_the_messages_it_missed_on_a() {
+    let redis = RedisServer::start();
+    let prefix = RedisServer::prefix();
+    let (a, b) = (
+        node(&redis.url, &prefix).await,
+        node(&redis.url, &prefix).await,
+    );
+    let mut writer = a.client("writer").await;
+    let mut reader = a.client("reader").await;
+    let sub = reader.subscribe("room:r").await;
+    let first: Vec<String> = (0..30).map(|i| format!("early {i}")).collect();
+    publish_all(&mut writer, "room:r", &first).await;
+    let seen = read_messages(&mut reader, 30).await;
+    let last = seen.last().unwrap().0;
+    drop(reader); // A's connection is gone.
+
+    let missed: Vec<String> = (0..120).map(|i| format!("missed {i}")).collect();
+    let missed_seqs = publish_all(&mut writer, "room:r", &missed).await;
+
+    let mut back = b.client("reader").await;
+    let resumed = back
+        .subscribe_with(
+            "room:r",
+            SubscribeBody {
+                since: Some(Position {
+                    epoch: sub.epoch.clone(),
+                    seq: last,
+                }),
+                history: None,
+                presence: None,
+            },
+        )
+        .await;
+    assert_eq!(resumed.epoch, sub.epoch, "one epoch across processes");
+    assert_eq!(resumed.replayed, 120);
+    let got = read_messages(&mut back, 120).await;
+    let want: Vec<(u64, String)> = missed_seqs.into_iter().zip(missed).collect();
+    assert_eq!(got, want, "exactly the missed messages, in order");
+    // And it continues live with the next seq, published on A.
+    publish_all(&mut writer, "room:r", &["after".to_string()]).await;
+    assert_eq!(read_messages(&mut back, 1).await, [(151, "after".into())]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_on_b_show_on_a_and_cancel_from_a_reaches_b() {
+    let redis = RedisServer::start();
+    let prefix = RedisServer::prefix();
+    let (a, b) = (
+        node(&redis.url, &prefix).await,
+        node(&redis.url, &prefix).await,
+    );
+    let mut watcher = a.client("watcher").await;
+    watcher.subscribe("ops:x").await;
+    let mut starter = b.client("starter").await;
+    starter.subscribe("ops:x").await;
+    starter
+        .send(
+            Some("ops:x"),
+            ClientMsg::OperationStart(OperationStartBody {
+                label: Some("cross".into()),
+            }),
+        )
+        .await;
+    let started = watcher
+        .until(|f| matches!(f.msg, ServerMsg::OperationStarted(_)))
+        .await;
+    let ServerMsg::OperationStarted(op) = started.msg else {
+        unreachable!()
+    };
+    assert_eq!(op.label, "cross");
+    watcher
+        .until(|f| matches!(&f.msg, ServerMsg::OperationProgress(p) if p.operation_id == op.operation_id))
+        .await;
+    // A late joiner on A gets the current state.
+    let mut late = a.client("late").await;
+    late.subscribe("ops:x").await;
+    let f = late
+        .until(|f| matches!(f.msg, ServerMsg::OperationStarted(_)))
+        .await;
+    assert!(matches!(f.msg, ServerMsg::OperationStarted(o) if o.operation_id == op.operation_id));
+    // Cancel from A stops the job running on B.
+    let id = watcher
+        .send(
+            Some("ops:x"),
+            ClientMsg::OperationCancel(OperationRef {
+                operation_id: op.operation_id,
+            }),
+        )
+        .await;
+    let reply = watcher
+        .until(|f| f.reference == Some(id) && matches!(f.msg, ServerMsg::Ack | ServerMsg::Error(_)))
+        .await;
+    assert_eq!(reply.msg, ServerMsg::Ack);
+    starter
+        .until(|f| matches!(&f.msg, ServerMsg::OperationCancelled(e) if e.operation_id == op.operation_id))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_of_a_node_that_dies_leave_presence_within_the_ttl() {
+    let redis = RedisServer::start();
+    let prefix = RedisServer::prefix();
+    let a = node(&redis.url, &prefix).await;
+    let mut carol = a.client("carol").await;
+    carol.subscribe("room:d").await;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut b = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .args(["--redis-url", &redis.url, "--redis-prefix", &prefix])
+        .args(["--redis-node-ttl-ms", "1500"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start tidings B");
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        assert!(Instant::now() < deadline, "B did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut alice = Client::connect(addr, "alice").await;
+    alice.subscribe("room:d").await;
+    carol
+        .until(|f| matches!(&f.msg, ServerMsg::PresenceJoin(p) if p.user.name == "alice"))
+        .await;
+    // B dies without a word (SIGKILL): no leave, no `down` event.
+    b.kill().unwrap();
+    let killed = Instant::now();
+    b.wait().unwrap();
+    carol
+        .until(|f| matches!(&f.msg, ServerMsg::PresenceLeave(p) if p.user.name == "alice"))
+        .await;
+    let took = killed.elapsed();
+    println!("METRIC dead_node_presence_cleared_ms={}", took.as_millis());
+    assert!(
+        took < Duration::from_secs(10),
+        "gone within the bound (TTL 1.5 s, checked every 0.5 s): {took:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_redis_is_reported_and_publishes_are_refused_not_fatal() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let a = node(&format!("redis://127.0.0.1:{port}"), "down").await;
+    let mut c = a.client("c").await;
+    c.subscribe("room:z").await;
+    let id = c.send(Some("room:z"), publish("hello")).await;
+    let f = c.until(|f| f.reference == Some(id)).await;
+    match f.msg {
+        ServerMsg::Error(e) => assert_eq!(e.code, ErrorCode::Unavailable),
+        other => panic!("expected unavailable, got {other:?}"),
+    }
+    let h = health(a.addr).await;
+    assert_eq!(h["status"], "ok", "the process stays up");
+    assert_eq!(h["backplane"]["up"], false);
+    assert!(h["backplane"]["errors"].as_u64().unwrap() >= 1);
+    // The connection still works.
+    let ping = c.send(None, ClientMsg::Ping).await;
+    let pong = c.next().await;
+    assert_eq!((pong.msg, pong.reference), (ServerMsg::Pong, Some(ping)));
+}
