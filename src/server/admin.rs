@@ -52,9 +52,11 @@ pub fn spawn(state: &AppState) {
             let (sample, watchers) = sample(&state, &mut previous, elapsed);
             if watchers > 0 {
                 let data = serde_json::to_value(&sample).unwrap_or_default();
+                // This process's own figures: kept out of the shared
+                // backplane, so each process's feed shows itself.
                 state
                     .hub
-                    .publish(ADMIN_TOPIC, uuid::Uuid::new_v4(), admin_user(), data);
+                    .publish_local(ADMIN_TOPIC, uuid::Uuid::new_v4(), admin_user(), data);
                 // The feed's own message is not traffic.
                 previous.messages += 1;
             }

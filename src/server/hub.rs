@@ -537,8 +537,8 @@ impl Hub {
             .collect()
     }
 
-    /// Runs `f` on every topic (for forgetting a dead node).
-    pub fn for_each_topic(&self, mut f: impl FnMut(&mut Topic)) {
+    /// Runs `f` on every topic, mutably (for forgetting a dead node).
+    pub fn for_each_topic_mut(&self, mut f: impl FnMut(&mut Topic)) {
         let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
         for t in topics.values_mut() {
             f(t);

@@ -131,7 +131,7 @@ impl Replica {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(node);
-        self.hub.for_each_topic(|t| {
+        self.hub.for_each_topic_mut(|t| {
             let leaving: Vec<User> = t
                 .remote
                 .presence
