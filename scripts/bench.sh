@@ -122,3 +122,8 @@ fig.tight_layout()
 fig.savefig(f"{out}/deliveries_p99.png", dpi=110)
 print(f"wrote {out}/results.json, results.csv, table.md, deliveries_p99.png")
 PY
+
+# The same with the Redis backplane, and its ratio to the in-memory runs.
+if [ "${BENCH_CHART_ONLY:-}" = "" ] && [ "${BENCH_SKIP_REDIS:-}" = "" ]; then
+  bash scripts/bench-redis.sh
+fi

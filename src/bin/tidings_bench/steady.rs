@@ -105,13 +105,21 @@ pub async fn run(kind: Kind, p: &Params, run_id: &str) -> Result<SteadyResult, S
     let cpu0 = procstat::cpu_ticks(pid)?;
     let publish_start = client::now_ns();
     let messages = p.rate * p.duration_s;
-    let published = publish(
-        addr,
-        &format!("{run_id}-{}-pub", kind.name()),
-        p.rate,
-        messages,
-    )
+    // The publisher is another backend: it gets its own thread and
+    // runtime, so the thousands of subscriber tasks of this process do not
+    // starve it of reading its acks (the server would rightly close it as
+    // a slow consumer).
+    let uid = format!("{run_id}-{}-pub", kind.name());
+    let rate = p.rate;
+    let published = tokio::task::spawn_blocking(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("runtime: {e}"))?
+            .block_on(publish(addr, &uid, rate, messages))
+    })
     .await
+    .map_err(|e| format!("{} publisher thread: {e}", kind.name()))?
     .map_err(|e| format!("{} publisher: {e}", kind.name()))?;
     let expected = published.acked * n;
     let drained = {

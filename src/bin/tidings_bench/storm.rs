@@ -488,7 +488,13 @@ pub fn print(r: &StormResult) {
     for (k, v) in rows {
         println!("{k:<36} {v:>14}");
     }
-    println!(
-        "note: history is in memory, so the restart starts a new epoch: messages not delivered before the kill are gone and named by `gap` frames"
-    );
+    if r.epoch_changed {
+        println!(
+            "note: the restart started a new epoch (history in memory): messages not delivered before the kill are gone and named by `gap` frames"
+        );
+    } else {
+        println!(
+            "note: the epoch survived the restart (shared history): clients resumed from their last seq"
+        );
+    }
 }
