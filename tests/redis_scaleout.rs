@@ -3,7 +3,9 @@
 //! B, in order; presence on A lists users connected to B (and drops them
 //! when B dies without a word); a client resumes on B from the last seq it
 //! saw on A and gets exactly the missed messages; operations started on B
-//! show on A; a Redis that cannot be reached is reported, not fatal.
+//! show on A; a stream whose process dies is continued on B when the
+//! client that failed over asks for it; a Redis that cannot be reached is
+//! reported, not fatal.
 
 mod support;
 use std::process::{Command, Stdio};
@@ -291,4 +293,105 @@ async fn an_unreachable_redis_is_reported_and_publishes_are_refused_not_fatal() 
     let ping = c.send(None, ClientMsg::Ping).await;
     let pong = c.next().await;
     assert_eq!((pong.msg, pong.reference), (ServerMsg::Pong, Some(ping)));
+}
+
+/// A stream's text as a client builds it: a snapshot replaces it when it
+/// is at least as far, a chunk extends it only when it is the next one.
+#[derive(Default)]
+struct StreamText {
+    text: String,
+    next: u64,
+    ended: bool,
+}
+
+impl StreamText {
+    fn apply(&mut self, id: StreamId, f: &ServerFrame) {
+        match &f.msg {
+            ServerMsg::StreamStart(s) if s.stream_id == id && s.next_index >= self.next => {
+                self.text = s.text.clone();
+                self.next = s.next_index;
+                self.ended = s.ended.is_some();
+            }
+            ServerMsg::StreamChunk(c) if c.stream_id == id && c.index == self.next => {
+                self.text.push_str(&c.text);
+                self.next += 1;
+            }
+            ServerMsg::StreamEnd(e) if e.stream_id == id => self.ended = true,
+            _ => {}
+        }
+    }
+
+    /// Reads frames from `c` until the stream ends (or `until` holds).
+    async fn follow(&mut self, c: &mut Client, id: StreamId, until: impl Fn(&Self) -> bool) {
+        while !self.ended && !until(self) {
+            let f = c.next().await;
+            self.apply(id, &f);
+        }
+    }
+}
+
+fn ask(prompt: &str, stream_id: StreamId, from_index: Option<u64>) -> ClientMsg {
+    ClientMsg::StreamStart(StreamStartBody {
+        prompt: prompt.into(),
+        stream_id: Some(stream_id),
+        from_index,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_whose_process_dies_is_continued_on_b_from_where_the_client_was() {
+    let redis = RedisServer::start();
+    let prefix = RedisServer::prefix();
+    let fast = |c: &mut tidings::server::Config| {
+        c.redis_url = Some(redis.url.clone());
+        c.redis_prefix = prefix.clone();
+        c.redis_node_ttl_ms = 1_500;
+        c.assistant_tokens_per_sec = 100;
+    };
+    let mut a = TestServer::start(fast).await;
+    let b = TestServer::start(fast).await;
+    let topic = "assistant:f";
+    let prompt = "what if a node dies?";
+
+    // The whole answer, streamed on B alone, for comparison.
+    let mut reference = b.client("ref").await;
+    reference.subscribe("assistant:ref").await;
+    let ref_id = uuid::Uuid::new_v4();
+    reference
+        .send(Some("assistant:ref"), ask(prompt, ref_id, None))
+        .await;
+    let mut full = StreamText::default();
+    full.follow(&mut reference, ref_id, |_| false).await;
+
+    let mut watcher = b.client("watcher").await;
+    watcher.subscribe(topic).await;
+    let mut asker = a.client("asker").await;
+    asker.subscribe(topic).await;
+    let id = uuid::Uuid::new_v4();
+    asker.send(Some(topic), ask(prompt, id, None)).await;
+    let mut seen = StreamText::default();
+    seen.follow(&mut asker, id, |s| s.next >= 20).await;
+    assert!(!seen.ended, "still streaming when A goes");
+    let mut watched = StreamText::default();
+    watched.follow(&mut watcher, id, |s| s.next >= 10).await;
+
+    // A goes away in the middle of the stream; nobody else runs it.
+    a.shutdown();
+    let _ = a.task.await;
+    drop(asker);
+
+    // The asker fails over to B and asks to continue from where it was.
+    let mut back = b.client("asker").await;
+    back.subscribe(topic).await;
+    back.send(Some(topic), ask(prompt, id, Some(seen.next)))
+        .await;
+    // Asking twice starts nothing twice.
+    back.send(Some(topic), ask(prompt, id, Some(seen.next)))
+        .await;
+    seen.follow(&mut back, id, |_| false).await;
+    assert_eq!(seen.text, full.text, "the asker ends with the whole answer");
+    watched.follow(&mut watcher, id, |_| false).await;
+    assert_eq!(watched.text, full.text, "so does a watcher on B");
+    let h = health(b.addr).await;
+    assert_eq!(h["running_jobs"], 0, "one takeover, and it finished");
 }

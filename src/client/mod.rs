@@ -11,6 +11,7 @@ pub mod outbox;
 #[cfg(feature = "hydrate")]
 mod page_marks;
 pub mod reconnect;
+pub mod servers;
 pub mod storage;
 pub mod store;
 mod transport;
@@ -58,6 +59,16 @@ pub struct RealtimeOptions {
     pub retry: outbox::RetryConfig,
     /// When to fall back to SSE and how often to probe the WebSocket.
     pub fallback: fallback::FallbackConfig,
+    /// Base URLs of the servers to connect to (`http(s)://host[:port]`,
+    /// e.g. several Tidings processes sharing a Redis backplane). The first
+    /// attempt goes to the first; every lost connection or failed attempt
+    /// moves on to the next (round robin, after the usual backoff).
+    /// Invalid entries are ignored, and at most
+    /// [`servers::MAX_SERVERS`] are used. Each server must allow the page's
+    /// origin (`--allowed-origins`). Only the WebSocket uses them: the SSE
+    /// fallback always talks to the page's own origin.
+    /// Default: empty, meaning the page's own origin.
+    pub servers: Vec<String>,
 }
 
 /// Reactive handle to the connection; `Copy`, so pass it freely.
@@ -75,6 +86,9 @@ pub struct RealtimeClient {
     /// The transport of the current (or last) connection: the WebSocket,
     /// or the SSE fallback ("Connected (fallback)").
     pub link: RwSignal<fallback::Transport>,
+    /// The server base URL of the current (or last) connection; `None`
+    /// for the page's own origin (the default, and always over SSE).
+    pub server: RwSignal<Option<String>>,
     options: StoredValue<RealtimeOptions>,
     transport: StoredValue<Option<transport::Handle>, LocalStorage>,
 }
@@ -100,9 +114,17 @@ impl RealtimeClient {
             toasts: RwSignal::new(Vec::new()),
             queued: RwSignal::new(0),
             link: RwSignal::new(fallback::Transport::WebSocket),
+            server: RwSignal::new(None),
             options: StoredValue::new(options),
             transport: StoredValue::new_local(None),
         }
+    }
+
+    /// Sets [`RealtimeOptions::servers`]. Takes effect when the client
+    /// first connects; later calls change nothing for the running
+    /// connection.
+    pub fn set_servers(&self, servers: Vec<String>) {
+        self.options.update_value(|o| o.servers = servers);
     }
 
     /// Connects as `identity` (in the browser; nothing on the server). A

@@ -5,6 +5,11 @@
 //! [`Command`]s it gets back. All reconnect policy lives here (full-jitter backoff,
 //! attempt cap, connect and heartbeat timeouts, instant retry on `online`/`visible`),
 //! with no I/O and no clock reads, so tests drive it with a fake clock.
+//!
+//! With several servers ([`Machine::with_servers`]) it also decides which one
+//! each attempt goes to: every lost connection or failed attempt moves on to
+//! the next server (round robin), still after the same backoff, so one loss
+//! is still exactly one reconnect.
 
 /// Close code sent when the server has been silent for more than two heartbeats.
 pub const CLOSE_HEARTBEAT_TIMEOUT: u16 = 4000;
@@ -71,6 +76,9 @@ pub struct ConnectionView {
     pub ever_connected: bool,
     /// True between [`Event::Offline`] and [`Event::Online`].
     pub browser_offline: bool,
+    /// Index (into the client's server list) of the server the current or
+    /// next attempt goes to; always 0 with a single server.
+    pub server: usize,
 }
 
 impl ConnectionView {
@@ -154,6 +162,10 @@ pub struct Machine {
     current: Option<u64>,
     attempt_started_at: u64,
     last_frame_at: u64,
+    /// Servers to rotate through (0 is taken as 1).
+    servers: usize,
+    /// The server of the current or next attempt.
+    server: usize,
 }
 
 impl Machine {
@@ -164,6 +176,20 @@ impl Machine {
             rng: seed,
             ..Self::default()
         }
+    }
+
+    /// Rotates through `count` servers (0 and 1 mean one): each attempt
+    /// goes to [`Machine::server`], which moves to the next one whenever a
+    /// connection is lost or an attempt fails.
+    pub fn with_servers(mut self, count: usize) -> Self {
+        self.servers = count.max(1);
+        self.server = 0;
+        self
+    }
+
+    /// Index of the server the current (or next) attempt goes to.
+    pub fn server(&self) -> usize {
+        self.server
     }
 
     /// Feeds one event at time `now_ms` and returns what the transport must do.
@@ -245,6 +271,7 @@ impl Machine {
             last_error: self.last_error.clone(),
             ever_connected: self.ever_connected,
             browser_offline: self.browser_offline,
+            server: self.server,
         }
     }
 
@@ -276,9 +303,11 @@ impl Machine {
         out.push(Command::Open { socket });
     }
 
-    /// Counts the loss of the current socket and schedules a retry or gives up.
+    /// Counts the loss of the current socket, moves on to the next server,
+    /// and schedules a retry or gives up.
     fn lose(&mut self, now_ms: u64, error: String) {
         self.current = None;
+        self.server = (self.server + 1) % self.servers.max(1);
         self.last_error = Some(error);
         self.failures = self.failures.saturating_add(1);
         if self.failures >= self.config.max_attempts {

@@ -315,12 +315,25 @@ fn apply_topic(t: &mut TopicView, frame: &ServerFrame) {
 }
 
 /// A (re)subscription. Same epoch: the replay continues where the client
-/// was. New or changed epoch: the server's history starts over, so the
-/// view is rebuilt from the replay, and streams the server lost are
-/// queued to be continued.
+/// was, and streams the lost connection interrupted are queued to be
+/// continued (the server ignores the request when the stream still runs
+/// or has ended; it continues it when its process died, e.g. after a
+/// failover to another server). New or changed epoch: the server's
+/// history starts over, so the view is rebuilt from the replay, and
+/// streams the server lost are queued to be continued.
 fn on_subscribed(t: &mut TopicView, body: &SubscribedBody) {
     t.refused = None;
     if t.epoch.as_deref() == Some(body.epoch.as_str()) {
+        for s in &t.streams {
+            if s.status == StreamStatus::Interrupted
+                && !t
+                    .resume_streams
+                    .iter()
+                    .any(|r| r.stream_id == Some(s.stream_id))
+            {
+                t.resume_streams.push(resume_of(s));
+            }
+        }
         return;
     }
     if t.epoch.is_some() {
@@ -331,16 +344,21 @@ fn on_subscribed(t: &mut TopicView, body: &SubscribedBody) {
                 StreamStatus::Streaming | StreamStatus::Interrupted
             ) {
                 s.status = StreamStatus::Interrupted;
-                t.resume_streams.push(StreamStartBody {
-                    prompt: s.prompt.clone().unwrap_or_default(),
-                    stream_id: Some(s.stream_id),
-                    from_index: Some(s.next_index),
-                });
+                t.resume_streams.push(resume_of(s));
             }
         }
     }
     t.epoch = Some(body.epoch.clone());
     t.last_seq = Some(body.seq.saturating_sub(body.replayed));
+}
+
+/// The request that continues `s` from where this client is.
+fn resume_of(s: &StreamView) -> StreamStartBody {
+    StreamStartBody {
+        prompt: s.prompt.clone().unwrap_or_default(),
+        stream_id: Some(s.stream_id),
+        from_index: Some(s.next_index),
+    }
 }
 
 fn sort_users(users: &mut [User]) {

@@ -293,3 +293,43 @@ fn a_refusal_naming_the_topic_is_kept_until_subscribed() {
     })));
     assert_eq!(view(&s).refused, None);
 }
+
+#[test]
+fn a_same_epoch_resubscribe_queues_interrupted_streams_once() {
+    let mut s = Store::default();
+    s.apply(&subscribed("e1", 0, 0));
+    let (running, done) = (Uuid::new_v4(), Uuid::new_v4());
+    s.apply(&start(done, "", 0));
+    s.apply(&chunk(done, 0, "Done "));
+    s.apply(&frame(ServerMsg::StreamEnd(StreamEnd {
+        stream_id: done,
+        reason: StreamEndReason::Completed,
+        chunks: 1,
+    })));
+    s.apply(&start(running, "", 0));
+    s.apply(&chunk(running, 0, "A "));
+    s.apply(&chunk(running, 1, "B "));
+    // No loss, no request: a plain resubscribe while streaming.
+    s.apply(&subscribed("e1", 0, 0));
+    assert!(s.take_stream_resumes().is_empty());
+
+    s.on_disconnect();
+    s.apply(&subscribed("e1", 0, 0));
+    s.apply(&subscribed("e1", 0, 0));
+    let resumes = s.take_stream_resumes();
+    assert_eq!(
+        resumes.len(),
+        1,
+        "only the interrupted stream, once: {resumes:?}"
+    );
+    assert_eq!(resumes[0].1.stream_id, Some(running));
+    assert_eq!(resumes[0].1.from_index, Some(2));
+    // The new server's snapshot and chunks continue the text.
+    s.apply(&start(running, "A ", 1));
+    s.apply(&chunk(running, 1, "B "));
+    s.apply(&chunk(running, 2, "C"));
+    let v = view(&s);
+    let v = v.streams.iter().find(|v| v.stream_id == running).unwrap();
+    assert_eq!(v.text, "A B C");
+    assert_eq!(v.status, StreamStatus::Streaming);
+}

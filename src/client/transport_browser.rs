@@ -7,7 +7,7 @@
 use super::super::fallback::Fallback;
 use super::super::outbox::{Outbox, OutboxFull};
 use super::super::reconnect::{Command, ConnectionView, Event, Machine, Phase};
-use super::super::{Identity, RealtimeClient, RealtimeOptions};
+use super::super::{Identity, RealtimeClient, RealtimeOptions, Transport};
 use crate::protocol::*;
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
@@ -31,6 +31,8 @@ struct Inner {
     /// A WebSocket probe while connected over SSE.
     probe: Option<link::Probe>,
     identity: Identity,
+    /// Server base URLs to rotate through (empty: the page's own origin).
+    servers: Vec<String>,
     welcomed: bool,
     client: RealtimeClient,
     last_view: ConnectionView,
@@ -49,7 +51,8 @@ impl Handle {
         options: RealtimeOptions,
     ) -> Option<Handle> {
         let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
-        let machine = Machine::new(options.reconnect, seed);
+        let servers = super::super::servers::clean_servers(&options.servers);
+        let machine = Machine::new(options.reconnect, seed).with_servers(servers.len());
         let inner = Rc::new(RefCell::new(Inner {
             last_view: machine.view(),
             machine,
@@ -59,6 +62,7 @@ impl Handle {
             fallback: Fallback::new(options.fallback),
             probe: None,
             identity,
+            servers,
             welcomed: false,
             client,
             _ticker: None,
@@ -228,6 +232,14 @@ impl Handle {
         }
     }
 
+    /// The base URL the current (or next) WebSocket attempt goes to, or
+    /// `None` for the page's own origin.
+    pub(super) fn server_base(&self) -> Option<String> {
+        let inner = self.0.borrow();
+        let n = inner.servers.len();
+        (n > 0).then(|| inner.servers[inner.machine.server() % n].clone())
+    }
+
     pub fn retry_now(&self) {
         self.event(Event::RetryNow);
     }
@@ -318,6 +330,13 @@ impl Handle {
                     transport
                 };
                 client.link.set(transport);
+                let server = match transport {
+                    Transport::WebSocket => self.server_base(),
+                    Transport::Sse => None,
+                };
+                if client.server.get_untracked() != server {
+                    client.server.set(server);
+                }
                 self.event(Event::Welcome {
                     heartbeat_interval_ms: w.heartbeat_interval_ms,
                 });

@@ -29,8 +29,15 @@ impl Drop for Socket {
 }
 
 impl Handle {
-    /// `ws(s)://host/ws` for the page's own host.
+    /// `ws(s)://host/ws` of the server the current attempt goes to (see
+    /// `RealtimeOptions::servers`), else of the page's own host.
     pub(super) fn ws_base_url(&self) -> String {
+        if let Some(url) = self
+            .server_base()
+            .and_then(|base| crate::client::servers::ws_url(&base))
+        {
+            return url;
+        }
         let location = web_sys::window().map(|w| w.location());
         let (protocol, host) = location
             .map(|l| {

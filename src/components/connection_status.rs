@@ -75,6 +75,10 @@ pub fn ConnectionStatus() -> impl IntoView {
                         Transport::WebSocket => "WebSocket",
                         Transport::Sse => "Server-sent events (WebSocket blocked)",
                     }}</dd>
+                    <dt>"Server"</dt>
+                    <dd data-testid="conn-server">
+                        {move || client.server.get().unwrap_or_else(|| "this site".into())}
+                    </dd>
                     <dt>"Network"</dt>
                     <dd>{move || if status.read().browser_offline { "offline" } else { "online" }}</dd>
                 </dl>

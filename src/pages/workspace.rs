@@ -2,7 +2,7 @@
 //! the room, assistant and operations panels wired to the realtime client.
 
 use super::workspace_panels::{AssistantPanel, OperationsPanel, RoomPanel};
-use crate::client::{Identity, storage, use_realtime};
+use crate::client::{Identity, servers, storage, use_realtime};
 use crate::components::{ConnectionStatus, Toasts};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -84,6 +84,11 @@ pub fn Workspace() -> impl IntoView {
             storage::save(storage::NAME_KEY, &chosen);
             name.set(chosen.clone());
             draft_name.set(chosen.clone());
+            // `?servers=http://a:1,http://b:2`: connect to these in turn
+            // (bad entries are ignored; see `RealtimeOptions::servers`).
+            if let Some(list) = q.get("servers") {
+                client.set_servers(servers::parse_servers(&list));
+            }
             client.connect(identity(chosen));
             client.subscribe_with_history(&topics.room, ROOM_HISTORY);
             client.subscribe(&topics.ops);

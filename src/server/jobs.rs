@@ -36,6 +36,25 @@ impl Jobs {
         Ok(())
     }
 
+    /// Registers a job unless one with this id already runs here: `Ok(false)`
+    /// then, and nothing changes. Refuses when `max_running` are running.
+    pub fn register_new(
+        &self,
+        id: Uuid,
+        topic: &str,
+        token: CancellationToken,
+    ) -> Result<bool, ErrorCode> {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        if running.contains_key(&id) {
+            return Ok(false);
+        }
+        if running.len() >= self.max_running {
+            return Err(ErrorCode::LimitReached);
+        }
+        running.insert(id, (topic.to_string(), token));
+        Ok(true)
+    }
+
     /// Forgets a job that ended.
     pub fn finish(&self, id: Uuid) {
         self.running

@@ -17,28 +17,48 @@ pub fn assistant() -> User {
 
 /// Starts the demo assistant answering `req.prompt` in `topic`. With a
 /// `stream_id` the request is idempotent: a stream with that id that the
-/// topic still knows is left alone. With `from_index` (a client resuming a
-/// stream the server lost, e.g. across a restart) the answer continues
-/// from that chunk; the text before it is the same, as the demo answer is
-/// deterministic.
+/// topic knows as ended, or that runs in this process, is left alone. With
+/// `from_index` (a client resuming a stream the server lost, e.g. across a
+/// restart) the answer continues from that chunk; the text before it is
+/// the same, as the demo answer is deterministic. A resume request for a
+/// stream this topic knows as unfinished but that no job of this process
+/// runs (with a shared backplane: its process died, and the client failed
+/// over here) takes the stream over, from the earlier of the client's
+/// position and this topic's, so every subscriber here gets each chunk.
 pub fn start_demo(
     state: &AppState,
     topic: &str,
     req: &StreamStartBody,
 ) -> Result<StreamId, ErrorCode> {
     let id = req.stream_id.unwrap_or_else(uuid::Uuid::new_v4);
-    if req.stream_id.is_some()
-        && state
-            .hub
-            .with_topic(topic, |t| t.streams.iter().any(|s| s.start.stream_id == id))
-    {
-        return Ok(id);
+    let mut from_index = req.from_index.unwrap_or(0);
+    if req.stream_id.is_some() {
+        let known = state.hub.with_topic(topic, |t| {
+            t.streams.iter().find(|s| s.start.stream_id == id).map(|s| {
+                (
+                    s.start.ended.is_some() || s.failed.is_some(),
+                    s.start.next_index,
+                )
+            })
+        });
+        match known {
+            None => {}
+            Some((true, _)) => return Ok(id),
+            Some(_) if req.from_index.is_none() || state.jobs.topic_of(id).is_some() => {
+                return Ok(id);
+            }
+            Some((false, here)) => from_index = from_index.min(here),
+        }
     }
     let prompt: String = req.prompt.chars().take(500).collect();
     let mut tokens = demo_text::tokens(&demo_text::answer(&prompt));
-    let skip = (req.from_index.unwrap_or(0) as usize).min(tokens.len());
+    let skip = usize::try_from(from_index)
+        .unwrap_or(usize::MAX)
+        .min(tokens.len());
     let cancel = state.shutdown.child_token();
-    state.jobs.register(id, topic, cancel.clone())?;
+    if !state.jobs.register_new(id, topic, cancel.clone())? {
+        return Ok(id); // a concurrent request started it a moment ago
+    }
     let start = StreamStart {
         stream_id: id,
         author: assistant(),
@@ -50,10 +70,14 @@ pub fn start_demo(
     };
     let retained = state.config.retained_per_topic as usize;
     state.hub.with_topic(topic, |t| {
-        t.streams.push(StreamSnapshot {
+        let snapshot = StreamSnapshot {
             start: start.clone(),
             failed: None,
-        });
+        };
+        match t.streams.iter_mut().find(|s| s.start.stream_id == id) {
+            Some(taken_over) => *taken_over = snapshot,
+            None => t.streams.push(snapshot),
+        }
         t.broadcast(ServerMsg::StreamStart(start));
         t.trim_finished(retained);
     });

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import {
   type Browser,
@@ -43,6 +44,8 @@ export interface WorkspaceOptions {
   name: string;
   /** e.g. 'http://127.0.0.1:3901'; defaults to the config's baseURL. */
   origin?: string;
+  /** Server base URLs the page connects to in turn (`?servers=`). */
+  servers?: string[];
   /** Wait until the badge shows Connected (default true). */
   waitForConnected?: boolean;
 }
@@ -58,8 +61,10 @@ export function uniqueText(prefix: string): string {
   return `${prefix} #${Math.random().toString(36).slice(2, 8)}`;
 }
 
-export function workspaceUrl({ room, name, origin }: WorkspaceOptions): string {
-  const query = new URLSearchParams({ room, name }).toString();
+export function workspaceUrl({ room, name, origin, servers }: WorkspaceOptions): string {
+  const params: Record<string, string> = { room, name };
+  if (servers !== undefined) params.servers = servers.join(',');
+  const query = new URLSearchParams(params).toString();
   return `${origin ?? ''}/?${query}`;
 }
 
@@ -317,4 +322,81 @@ async function isHealthy(origin: string): Promise<boolean> {
 /** A timer that never keeps the worker alive on its own. */
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+// ------------------------------------------------- own Redis process ----
+
+/** A free TCP port on 127.0.0.1 (free when asked; the OS may reuse it later). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+/**
+ * A redis-server process owned by a test: loopback only, no persistence.
+ * `start` waits until it answers PING.
+ */
+export class RedisProcess {
+  readonly url: string;
+  private readonly exited: Promise<void>;
+  private readonly log: string[] = [];
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+  ) {
+    this.url = `redis://127.0.0.1:${port}`;
+    const keep = (chunk: Buffer) => this.log.push(chunk.toString('utf8'));
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.exited = new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.once('error', () => resolve());
+    });
+  }
+
+  static async start(): Promise<RedisProcess> {
+    const port = await freePort();
+    const child = spawn(
+      process.env.REDIS_SERVER ?? 'redis-server',
+      ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const redis = new RedisProcess(child, port);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null || child.signalCode !== null) break;
+      if (await redisPing(port)) return redis;
+      await delay(50); // polling interval, not a guess at readiness
+    }
+    await redis.kill();
+    throw new Error(`redis-server on port ${port} did not answer PING:\n${redis.log.join('')}`);
+  }
+
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    await Promise.race([this.exited, delay(5_000)]);
+  }
+}
+
+/** True when a Redis on 127.0.0.1:`port` answers PING with PONG. */
+function redisPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(data.toString('utf8').startsWith('+PONG')));
+  });
 }

@@ -29,6 +29,8 @@ export const connDetails = (page: Page): Locator => page.getByTestId('conn-detai
 export const connAttempt = (page: Page): Locator => page.getByTestId('conn-attempt');
 export const connCountdown = (page: Page): Locator => page.getByTestId('conn-countdown');
 export const connLastError = (page: Page): Locator => page.getByTestId('conn-last-error');
+/** The server base URL of the connection, or "this site". */
+export const connServer = (page: Page): Locator => page.getByTestId('conn-server');
 export const retryNowButton = (page: Page): Locator => page.getByTestId('retry-now');
 
 export const toasts = (page: Page): Locator => page.getByTestId('toast');

@@ -1,0 +1,168 @@
+/**
+ * Failover between two Tidings processes that share one Redis: this spec
+ * runs its OWN redis-server and two servers, A and B (not Playwright's
+ * webServer). A page served by A is given both URLs (`?servers=A,B`); while
+ * a second page, connected to B, publishes into the room without pause and
+ * the first page's assistant answer is streaming, A is SIGKILLed. The page
+ * must reconnect to B and end with every published message exactly once, in
+ * order, and the complete answer.
+ */
+import { expect, test, type Browser } from '@playwright/test';
+import {
+  freePort,
+  type Guest,
+  joinAs,
+  leave,
+  RedisProcess,
+  sendMessage,
+  sendPrompt,
+  TidingsServer,
+  uniqueRoom,
+  uniqueText,
+} from './support/actions';
+import { expectConnected, expectStreamState } from './support/checks';
+import {
+  connServer,
+  readMessageTexts,
+  readStreamText,
+  readStreamWordCount,
+  toasts,
+} from './support/finders';
+
+/** Slow enough that the answer (~330 words) streams for ~16 s. */
+const TOKENS_PER_SEC = 20;
+/** Between two messages of the publisher (ms). */
+const PUBLISH_EVERY_MS = 150;
+
+test.describe('failover to another server', () => {
+  let redis: RedisProcess | undefined;
+  const servers: TidingsServer[] = [];
+  let guests: Guest[] = [];
+
+  test.afterAll(async () => {
+    await leave(...guests);
+    guests = [];
+    await Promise.all(servers.map((server) => server.kill().catch(() => {})));
+    await redis?.kill();
+  });
+
+  test.afterEach(async ({}, testInfo) => {
+    if (testInfo.status !== testInfo.expectedStatus) {
+      for (const server of servers) {
+        server.dumpLog();
+        await testInfo.attach(`${server.label}.log`, {
+          body: server.output(),
+          contentType: 'text/plain',
+        });
+      }
+    }
+  });
+
+  async function join(browser: Browser, options: Parameters<typeof joinAs>[1]): Promise<Guest> {
+    const guest = await joinAs(browser, options);
+    guests.push(guest);
+    return guest;
+  }
+
+  test('A dies mid-stream while B publishes: the page moves to B and loses nothing', async ({
+    browser,
+  }) => {
+    test.setTimeout(150_000);
+    redis = await RedisProcess.start();
+    const [portA, portB] = [await freePort(), await freePort()];
+    const originA = `http://127.0.0.1:${portA}`;
+    const originB = `http://127.0.0.1:${portB}`;
+    const args = [
+      '--redis-url', redis.url,
+      '--redis-prefix', `e2e-failover-${Date.now()}`,
+      '--redis-node-ttl-ms', '1500',
+      '--allowed-origins', `${originA},${originB}`,
+      '--assistant-tokens-per-sec', String(TOKENS_PER_SEC),
+      '--heartbeat-interval-ms', '2000',
+    ];
+    const a = await TidingsServer.start({ port: portA, args, label: 'server-A' });
+    servers.push(a);
+    const b = await TidingsServer.start({ port: portB, args, label: 'server-B' });
+    servers.push(b);
+
+    const room = uniqueRoom('failover');
+    const reader = await join(browser, {
+      room,
+      name: 'Reader',
+      origin: originA,
+      servers: [originA, originB],
+    });
+    await expect(connServer(reader.page), 'the first URL is tried first').toHaveText(originA);
+    const writer = await join(browser, { room, name: 'Writer', origin: originB });
+    // The same prompt streamed on B (which survives) in a room of its own:
+    // the demo answer is deterministic, so this is the text to end up with.
+    const reference = await join(browser, { room: uniqueRoom('ref'), name: 'Ref', origin: originB });
+
+    // The publisher: one message every PUBLISH_EVERY_MS until told to stop.
+    const tag = uniqueText('failover');
+    const sent: string[] = [];
+    let publishing = true;
+    const publisher = (async () => {
+      while (publishing) {
+        const text = `${tag} ${String(sent.length).padStart(3, '0')}`;
+        await sendMessage(writer.page, text);
+        sent.push(text);
+        await writer.page.waitForTimeout(PUBLISH_EVERY_MS);
+      }
+    })();
+    const readTagged = async (guest: Guest) =>
+      (await readMessageTexts(guest.page)).filter((text) => text.startsWith(tag));
+
+    const prompt = `Explain failover ${Math.random().toString(36).slice(2, 6)}`;
+    await sendPrompt(reference.page, prompt);
+    await sendPrompt(reader.page, prompt);
+
+    await test.step('the page on A gets B’s messages and the stream is under way', async () => {
+      await expect.poll(async () => (await readTagged(reader)).length).toBeGreaterThan(5);
+      await expect.poll(() => readStreamWordCount(reader.page)).toBeGreaterThan(15);
+      await expectStreamState(reader.page, 'streaming');
+    });
+
+    let sentAtKill = 0;
+    await test.step('SIGKILL A: the page reconnects to B', async () => {
+      sentAtKill = sent.length;
+      await a.kill('SIGKILL');
+      // The retry may come within milliseconds (full jitter), too fast to
+      // catch the Reconnecting badge; the server URL and the toast tell.
+      await expect(connServer(reader.page), 'now connected to B').toHaveText(originB, {
+        timeout: 20_000,
+      });
+      await expectConnected(reader.page);
+      await expect(toasts(reader.page).filter({ hasText: 'Reconnected' })).toHaveCount(1);
+    });
+
+    await test.step('B keeps publishing for a while, then stops', async () => {
+      await expect.poll(() => sent.length, { timeout: 20_000 }).toBeGreaterThan(sentAtKill + 15);
+      publishing = false;
+      await publisher;
+    });
+
+    await test.step('every published message is listed once, in order', async () => {
+      expect(new Set(sent).size, 'the publisher sent distinct texts').toBe(sent.length);
+      await expect
+        .poll(() => readTagged(writer), { message: 'the writer sees all its messages' })
+        .toEqual(sent);
+      await expect
+        .poll(() => readTagged(reader), {
+          message: 'the page that failed over lists every message exactly once, in order',
+          timeout: 15_000,
+        })
+        .toEqual(sent);
+    });
+
+    await test.step('the answer ends complete, nothing repeated or missing', async () => {
+      await expectStreamState(reference.page, 'completed', { timeout: 60_000 });
+      const full = await readStreamText(reference.page);
+      await expectStreamState(reader.page, 'completed', { timeout: 60_000 });
+      expect(await readStreamText(reader.page), 'complete answer after the failover').toBe(full);
+    });
+
+    await expectConnected(reader.page);
+    await expect(connServer(reader.page)).toHaveText(originB);
+  });
+});
