@@ -129,11 +129,8 @@ async fn ws_handler(
     let max = state.config.max_frame_bytes as usize;
     let tracker = state.tracker.clone();
     // Read up to twice the limit so an oversized message can be answered
-    // with 1009 by us; beyond that tungstenite refuses it. The read buffer
-    // starts at 1 KiB (it grows for a large message): an idle connection
-    // costs ~10.8 KiB of RSS with it, ~13.8 KiB with 4 KiB (tidings-bench
-    // idle-rss, 5000 connections).
-    ws.read_buffer_size(1024)
+    // with 1009 by us; beyond that tungstenite refuses it.
+    ws.read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .max_message_size(max * 2)
         .max_frame_size(max * 2)
