@@ -11,11 +11,21 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 const NORMAL_MESSAGES: usize = 300;
 
+/// How long a normal client waits for its next frame (ack or message).
+const CHATTER_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// One normal guest: publishes its messages (waiting for each ack) and
 /// collects every message of the room. Returns the (author, text) list.
-async fn chatter(addr: std::net::SocketAddr, name: &'static str) -> Vec<(String, String)> {
+/// Both wait on `ready` after subscribing, so neither publishes before the
+/// other listens (a fresh subscription replays nothing).
+async fn chatter(
+    addr: std::net::SocketAddr,
+    name: &'static str,
+    ready: std::sync::Arc<tokio::sync::Barrier>,
+) -> Vec<(String, String)> {
     let mut c = Client::connect(addr, name).await;
     c.subscribe("room:chat").await;
+    ready.wait().await;
     let mut seen = Vec::new();
     let mut sent = 0;
     while sent < NORMAL_MESSAGES || seen.len() < 2 * NORMAL_MESSAGES {
@@ -25,7 +35,18 @@ async fn chatter(addr: std::net::SocketAddr, name: &'static str) -> Vec<(String,
             sent += 1;
         }
         loop {
-            let f = c.next().await;
+            let Ok(f) = tokio::time::timeout(CHATTER_WAIT, c.next()).await else {
+                let missing: Vec<String> = ["alice", "bob"]
+                    .iter()
+                    .flat_map(|a| (0..NORMAL_MESSAGES).map(move |i| format!("{a} {i}")))
+                    .filter(|t| !seen.iter().any(|(_, s)| s == t))
+                    .collect();
+                panic!(
+                    "{name} waited {CHATTER_WAIT:?} in vain: sent {sent}, saw {} messages; \
+                     missing {missing:?}",
+                    seen.len(),
+                );
+            };
             match &f.msg {
                 ServerMsg::Message(m) => seen.push((m.from.name.clone(), text_of(&f))),
                 ServerMsg::Ack => break,
@@ -145,8 +166,9 @@ async fn hostile_frames_get_typed_errors_and_normal_clients_lose_nothing() {
     })
     .await;
     let addr = server.addr;
-    let alice = tokio::spawn(chatter(addr, "alice"));
-    let bob = tokio::spawn(chatter(addr, "bob"));
+    let ready = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+    let alice = tokio::spawn(chatter(addr, "alice", ready.clone()));
+    let bob = tokio::spawn(chatter(addr, "bob", ready));
 
     let (mut sent, mut rounds) = (0usize, 0usize);
     let (mut typed_errors, mut closes) = (0usize, Vec::new());

@@ -171,9 +171,12 @@ impl Client {
     }
 
     /// The next protocol frame (server pings are answered and skipped).
+    /// The wait is bounded as a whole: the server's pings (answered here)
+    /// do not extend it.
     pub async fn next(&mut self) -> ServerFrame {
+        let deadline = tokio::time::Instant::now() + FRAME_WAIT;
         loop {
-            let msg = tokio::time::timeout(FRAME_WAIT, self.ws.next())
+            let msg = tokio::time::timeout_at(deadline, self.ws.next())
                 .await
                 .expect("timed out waiting for a frame")
                 .expect("socket ended")
