@@ -47,19 +47,40 @@ where
     W: Sink<Message> + Unpin + Send + 'static,
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
+    // The gate's futures are boxed: they run once, and inline they would
+    // make every idle connection's task as large as the largest of them.
     let access = match initial {
         Initial::Ready(access) => access,
-        Initial::Refused(why) => return gate::refuse_auth(&mut sink, why, None).await,
-        Initial::AwaitAuthFrame => match gate::await_auth(&mut sink, &mut stream, &state).await {
-            Some(access) => access,
-            None => return,
-        },
+        Initial::Refused(why) => return Box::pin(gate::refuse_auth(&mut sink, why, None)).await,
+        Initial::AwaitAuthFrame => {
+            match Box::pin(gate::await_auth(&mut sink, &mut stream, &state)).await {
+                Some(access) => access,
+                None => return,
+            }
+        }
     };
     let _permit = match state.limits.acquire(&access.user.id) {
         Ok(permit) => permit,
-        Err(refused) => return gate::refuse_limit(&mut sink, refused).await,
+        Err(refused) => return Box::pin(gate::refuse_limit(&mut sink, refused)).await,
     };
     serve_split(sink, stream, state, access).await;
+}
+
+/// Queues the `welcome` frame (a plain function, so the frame is not kept
+/// in the connection's task while it lives).
+fn welcome(conn: &ConnHandle, state: &AppState) {
+    let welcome = Envelope::new(
+        ServerMsg::Welcome(Welcome {
+            protocol_version: PROTOCOL_VERSION,
+            connection_id: conn.id.to_string(),
+            user: conn.user.clone(),
+            heartbeat_interval_ms: state.config.heartbeat_interval_ms,
+            server_time: now_ms(),
+        }),
+        now_ms(),
+    )
+    .with_priority(Priority::High);
+    conn.send_frame(&welcome);
 }
 
 /// The connected phase, generic over the socket halves.
@@ -68,29 +89,21 @@ where
     W: Sink<Message> + Unpin + Send + 'static,
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
-    let id = state.next_conn_id();
-    let kill = state.shutdown.child_token();
-    let user = access.user.clone();
     let limits = Limits {
         max_frames: state.config.outbound_queue as usize,
         max_bytes: state.config.outbound_bytes as usize,
     };
-    let stats = state.hub.stats.clone();
+    let stats = &state.hub.stats;
     stats.connections_open.fetch_add(1, Relaxed);
     stats.connections_total.fetch_add(1, Relaxed);
-    let conn = ConnHandle::new(id, user.clone(), limits, kill, stats.clone());
-    let welcome = Envelope::new(
-        ServerMsg::Welcome(Welcome {
-            protocol_version: PROTOCOL_VERSION,
-            connection_id: id.to_string(),
-            user,
-            heartbeat_interval_ms: state.config.heartbeat_interval_ms,
-            server_time: now_ms(),
-        }),
-        now_ms(),
-    )
-    .with_priority(Priority::High);
-    conn.send_frame(&welcome);
+    let conn = ConnHandle::new(
+        state.next_conn_id(),
+        access.user.clone(),
+        limits,
+        state.shutdown.child_token(),
+        stats.clone(),
+    );
+    welcome(&conn, &state);
     state.hub.add_connection(&conn);
 
     let writer = state.tracker.spawn(write_loop(
@@ -103,15 +116,27 @@ where
     let reason = read_loop(&mut stream, &conn, &state, &access, &mut subs).await;
     conn.disconnect(reason);
     let reason = conn.reason().unwrap_or(reason);
-    stats.count_disconnect(reason);
+    state.hub.stats.count_disconnect(reason);
     for topic in &subs {
         state.hub.unsubscribe(&conn, topic);
     }
     state.hub.remove_connection(&conn);
-    // Closing handshake: while the writer sends our close frame, keep
-    // reading (and discarding) until the client's close, so unread input
-    // does not make the kernel reset the connection before the client
-    // has read why it was closed.
+    drop(subs);
+    Box::pin(close_handshake(writer, stream, reason)).await;
+    tracing::debug!(conn = conn.id, ?reason, "connection closed");
+}
+
+/// Ends a connection: while the writer sends our close frame, keeps
+/// reading (and discarding) until the client's close, so unread input
+/// does not make the kernel reset the connection before the client has
+/// read why it was closed. Boxed by the caller: it runs once.
+async fn close_handshake<R>(
+    writer: tokio::task::JoinHandle<()>,
+    mut stream: R,
+    reason: DisconnectReason,
+) where
+    R: Stream<Item = Result<Message, axum::Error>> + Unpin,
+{
     let drain = async {
         if !matches!(
             reason,
@@ -128,7 +153,6 @@ where
         }
     };
     let (_, _) = tokio::join!(writer, drain);
-    tracing::debug!(conn = id, ?reason, "connection closed");
 }
 
 async fn read_loop<R>(
@@ -227,6 +251,16 @@ where
             conn_stats_out(&conn);
         }
     }
+    Box::pin(write_close(sink, &conn)).await;
+}
+
+/// The writer's last words: what is still queued (unless the reader is too
+/// slow for it), then the close frame for the reason, then the socket's
+/// close; every step bounded. Boxed by the caller: it runs once.
+async fn write_close<W>(mut sink: W, conn: &ConnHandle)
+where
+    W: Sink<Message> + Unpin,
+{
     let reason = conn.reason().unwrap_or(DisconnectReason::ServerShutdown);
     // A slow reader's socket buffers are full: give it longer to take the
     // close frame, so it learns why. Shutdown must stay quick.
