@@ -11,7 +11,6 @@ use crate::client::fallback::{Action, Ending, Transport};
 use crate::client::reconnect::Event;
 use crate::protocol::{ClientMsg, Envelope, encode_client};
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
@@ -47,22 +46,11 @@ impl Link {
     }
 }
 
-/// A WebSocket opened only to learn whether WebSockets work again.
+/// A WebSocket opened only to learn whether WebSockets work again (closed
+/// when dropped, like any [`Socket`]).
 pub(super) struct Probe {
     id: u64,
-    ws: WebSocket,
-    _on_open: Closure<dyn FnMut()>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_close: Closure<dyn FnMut(CloseEvent)>,
-}
-
-impl Drop for Probe {
-    fn drop(&mut self) {
-        self.ws.set_onopen(None);
-        self.ws.set_onmessage(None);
-        self.ws.set_onclose(None);
-        let _ = self.ws.close();
-    }
+    _socket: Socket,
 }
 
 impl Handle {
@@ -163,15 +151,9 @@ impl Handle {
                 h.probe_done(id, false);
             }
         });
-        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         let old = self.0.borrow_mut().probe.replace(Probe {
             id,
-            ws,
-            _on_open: on_open,
-            _on_message: on_message,
-            _on_close: on_close,
+            _socket: Socket::wire(ws, on_open, on_message, on_close),
         });
         drop(old);
     }

@@ -28,6 +28,27 @@ impl Drop for Socket {
     }
 }
 
+impl Socket {
+    /// Installs the three callbacks on `ws`; the socket owns them, and
+    /// removes them (and closes) when dropped.
+    pub(super) fn wire(
+        ws: WebSocket,
+        on_open: Closure<dyn FnMut()>,
+        on_message: Closure<dyn FnMut(MessageEvent)>,
+        on_close: Closure<dyn FnMut(CloseEvent)>,
+    ) -> Socket {
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        Socket {
+            ws,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+        }
+    }
+}
+
 impl Handle {
     /// `ws(s)://host/ws` of the server the current attempt goes to (see
     /// `RealtimeOptions::servers`), else of the page's own host.
@@ -113,14 +134,6 @@ impl Handle {
                 });
             }
         });
-        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        Some(Socket {
-            ws,
-            _on_open: on_open,
-            _on_message: on_message,
-            _on_close: on_close,
-        })
+        Some(Socket::wire(ws, on_open, on_message, on_close))
     }
 }
