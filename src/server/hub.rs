@@ -1,5 +1,7 @@
 //! Topics and fan-out: who is subscribed where, presence per topic, and
 //! the per-topic state late joiners need (typing, operations, streams).
+//! The hub owns the map of topics (each a [`Topic`], in `topic.rs`) and
+//! the registry of connections; subscribing is in `hub_subscribe.rs`.
 //!
 //! Every change to a topic happens under one lock together with its
 //! broadcast, so a subscriber's snapshot and the live frames after it
@@ -7,18 +9,23 @@
 //! bytes are shared with every subscriber.
 
 use super::backplane::events::BusKind;
-use super::backplane::{Backplane, Publish, Relay, TopicHistory, Unavailable};
-use super::conn_handle::{ConnHandle, ConnId, route};
+use super::backplane::{Backplane, Publish, Relay, Unavailable};
+use super::conn_handle::{ConnHandle, ConnId};
 use super::history::Recorded;
-use super::lanes::{Lane, Outbound};
+use super::lanes::Lane;
 use super::stats::Stats;
-use super::typing::TypingEntry;
+use super::topic::{RemoteState, Topic, is_stream_over};
 use crate::protocol::*;
 use axum::extract::ws::Utf8Bytes;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+
+#[path = "hub_subscribe.rs"]
+mod subscribe;
+
+pub use subscribe::SubscribeRequest;
 
 /// Current time in ms since the Unix epoch.
 pub fn now_ms() -> Millis {
@@ -43,201 +50,6 @@ pub fn topic_frame(topic: &str, msg: ServerMsg) -> ServerFrame {
     Envelope::new(msg, now_ms())
         .with_topic(topic)
         .with_priority(priority)
-}
-
-/// The state of one stream as a late joiner must see it.
-#[derive(Debug, Clone)]
-pub struct StreamSnapshot {
-    pub start: StreamStart,
-    pub failed: Option<String>,
-}
-
-/// One topic.
-pub struct Topic {
-    name: String,
-    history: Box<dyn TopicHistory>,
-    /// Last time anything happened here; an idle topic (and so its epoch)
-    /// is kept until its history would have expired.
-    last_active: Instant,
-    subs: HashMap<ConnId, ConnHandle>,
-    /// Subscribers without presence: not listed, sent no presence frames.
-    quiet: std::collections::HashSet<ConnId>,
-    /// user id → (user, number of this user's connections subscribed)
-    presence: BTreeMap<String, (User, usize)>,
-    pub typing: BTreeMap<String, TypingEntry>,
-    /// Operations, oldest first: running ones plus a few finished ones.
-    pub ops: Vec<OperationState>,
-    /// Streams, oldest first: running ones plus a few finished ones.
-    pub streams: Vec<StreamSnapshot>,
-    /// What other processes sharing the backplane contribute.
-    pub remote: RemoteState,
-    /// Where changes made here go for the other processes (none when
-    /// this process is alone).
-    relay: Option<Relay>,
-    /// True once the shared history (epoch, seq, messages) was loaded.
-    pub loaded: bool,
-}
-
-/// Presence and typing of users connected to other processes.
-#[derive(Default)]
-pub struct RemoteState {
-    /// user id → (user, the nodes where they are subscribed)
-    pub presence: BTreeMap<String, (User, BTreeSet<String>)>,
-    /// node → who is typing there
-    pub typing: BTreeMap<String, Vec<User>>,
-}
-
-impl Topic {
-    /// Sends `msg` to every subscriber (serialized once), and tells the
-    /// other processes about the change.
-    pub fn broadcast(&self, msg: ServerMsg) {
-        let frame = topic_frame(&self.name, msg);
-        if let Some(relay) = &self.relay {
-            self.relay_frame(relay, &frame);
-        }
-        self.broadcast_frame(&frame, None);
-    }
-
-    /// Sends `msg` to this process's subscribers only (a change that came
-    /// from another process).
-    pub fn broadcast_local(&self, msg: ServerMsg) {
-        self.broadcast_frame(&topic_frame(&self.name, msg), None);
-    }
-
-    /// Queues the same, already encoded, frame for every subscriber here.
-    pub fn fan_out_encoded(&self, frame: &ServerFrame, bytes: Utf8Bytes) {
-        let (lane, key) = route(frame);
-        self.fan_out(bytes, lane, key, None);
-    }
-
-    fn relay_frame(&self, relay: &Relay, frame: &ServerFrame) {
-        let topic = self.name.clone();
-        match &frame.msg {
-            // Presence is relayed where it changes (subscribe/unsubscribe);
-            // typing as this node's own typists, merged by each receiver.
-            ServerMsg::PresenceJoin(_) | ServerMsg::PresenceLeave(_) => {}
-            ServerMsg::Typing(_) => relay.send(BusKind::Typing {
-                topic,
-                users: self.typing.values().map(|e| e.user.clone()).collect(),
-            }),
-            _ => relay.send(BusKind::Frame {
-                topic,
-                frame: encode_server(frame),
-            }),
-        }
-    }
-
-    /// True when the user is subscribed here or in another process.
-    pub fn present_anywhere(&self, user_id: &str) -> bool {
-        self.presence.contains_key(user_id) || self.remote.presence.contains_key(user_id)
-    }
-
-    /// Everyone present, here or elsewhere, by user id.
-    pub fn presence_snapshot(&self) -> Vec<User> {
-        let mut all: BTreeMap<&str, &User> = BTreeMap::new();
-        for (id, (u, _)) in &self.presence {
-            all.insert(id, u);
-        }
-        for (id, (u, _)) in &self.remote.presence {
-            all.entry(id).or_insert(u);
-        }
-        all.into_values().cloned().collect()
-    }
-
-    fn broadcast_frame(&self, frame: &ServerFrame, except: Option<ConnId>) {
-        if self.subs.is_empty() {
-            return;
-        }
-        let (lane, latest_key) = route(frame);
-        let bytes = encode(frame);
-        if matches!(
-            frame.msg,
-            ServerMsg::PresenceJoin(_) | ServerMsg::PresenceLeave(_)
-        ) && !self.quiet.is_empty()
-        {
-            for (id, conn) in &self.subs {
-                if Some(*id) != except && !self.quiet.contains(id) {
-                    conn.send(Outbound {
-                        bytes: bytes.clone(),
-                        lane,
-                        latest_key: latest_key.clone(),
-                    });
-                }
-            }
-            return;
-        }
-        self.fan_out(bytes, lane, latest_key, except);
-    }
-
-    /// Queues the same bytes for every subscriber but `except`.
-    fn fan_out(&self, bytes: Utf8Bytes, lane: Lane, key: Option<String>, except: Option<ConnId>) {
-        for (id, conn) in &self.subs {
-            if Some(*id) != except {
-                conn.send(Outbound {
-                    bytes: bytes.clone(),
-                    lane,
-                    latest_key: key.clone(),
-                });
-            }
-        }
-    }
-
-    pub fn subscriber_count(&self) -> usize {
-        self.subs.len()
-    }
-
-    /// The topic's name and last `seq` (read-only, for the admin feed).
-    pub fn name_and_seq(&self) -> (&str, u64) {
-        (&self.name, self.history.seq())
-    }
-
-    /// True when no user of this id is subscribed any more.
-    pub fn user_present(&self, user_id: &str) -> bool {
-        self.presence.contains_key(user_id)
-    }
-
-    /// Drops finished entries beyond `keep`, oldest first.
-    pub fn trim_finished(&mut self, keep: usize) {
-        let finished = self.ops.iter().filter(|o| o.status.is_terminal()).count();
-        let mut excess = finished.saturating_sub(keep);
-        self.ops.retain(|o| {
-            let drop = excess > 0 && o.status.is_terminal();
-            excess -= drop as usize;
-            !drop
-        });
-        let finished = self.streams.iter().filter(|s| is_stream_over(s)).count();
-        let mut excess = finished.saturating_sub(keep);
-        self.streams.retain(|s| {
-            let drop = excess > 0 && is_stream_over(s);
-            excess -= drop as usize;
-            !drop
-        });
-    }
-
-    fn is_idle(&self) -> bool {
-        self.subs.is_empty()
-            && self.history.is_empty()
-            && self.typing.is_empty()
-            && self.remote.presence.is_empty()
-            && self.remote.typing.is_empty()
-            && self.ops.iter().all(|o| o.status.is_terminal())
-            && self.streams.iter().all(is_stream_over)
-    }
-}
-
-fn is_stream_over(s: &StreamSnapshot) -> bool {
-    s.start.ended.is_some() || s.failed.is_some()
-}
-
-/// What a subscription asks for.
-pub struct SubscribeRequest<'a> {
-    pub topic: &'a str,
-    pub reference: FrameId,
-    pub since: Option<&'a Position>,
-    /// Recent messages wanted on a fresh subscription.
-    pub recent: usize,
-    /// False: not in presence, no presence frames.
-    pub presence: bool,
 }
 
 /// All topics of this process.
@@ -290,127 +102,6 @@ impl Hub {
         });
         t.last_active = Instant::now();
         f(t)
-    }
-
-    /// Subscribes `conn`: answers `subscribed`, then `gap` if the client
-    /// missed messages that are gone, the replayed messages, the presence
-    /// snapshot, typing, operations and streams; then tells others that the
-    /// user joined. All under the topic lock, so live frames follow with no
-    /// duplicate and no hole.
-    pub fn subscribe(&self, conn: &ConnHandle, req: SubscribeRequest<'_>) {
-        let topic = req.topic;
-        self.with_topic(topic, |t| {
-            t.subs.insert(conn.id, conn.clone());
-            let mut joined = false;
-            if req.presence {
-                let elsewhere = t.remote.presence.contains_key(&conn.user.id);
-                let entry = t
-                    .presence
-                    .entry(conn.user.id.clone())
-                    .or_insert_with(|| (conn.user.clone(), 0));
-                entry.1 += 1;
-                let first_here = entry.1 == 1;
-                if first_here && let Some(relay) = &t.relay {
-                    relay.send(BusKind::Presence {
-                        topic: topic.to_string(),
-                        user: conn.user.clone(),
-                        present: true,
-                    });
-                }
-                joined = first_here && !elsewhere;
-            } else {
-                t.quiet.insert(conn.id);
-            }
-
-            let replay = t.history.replay(req.since, req.recent, Instant::now());
-            let direct = |msg: ServerMsg| conn.send_frame(&topic_frame(topic, msg));
-            let subscribed = SubscribedBody {
-                epoch: t.history.epoch().to_string(),
-                seq: t.history.seq(),
-                replayed: replay.frames.len() as u64,
-            };
-            conn.send_frame(
-                &topic_frame(topic, ServerMsg::Subscribed(subscribed)).with_ref(req.reference),
-            );
-            if let Some(gap) = replay.gap {
-                self.stats.gaps.fetch_add(1, Relaxed);
-                conn.send_frame(&topic_frame(topic, ServerMsg::Gap(gap)).with_ref(req.reference));
-            }
-            self.stats
-                .replayed
-                .fetch_add(replay.frames.len() as u64, Relaxed);
-            for bytes in replay.frames {
-                conn.send(Outbound {
-                    bytes,
-                    lane: Lane::Replay,
-                    latest_key: None,
-                });
-            }
-            if req.presence {
-                let users = t.presence_snapshot();
-                direct(ServerMsg::PresenceSnapshot(PresenceSnapshot { users }));
-            }
-            if !t.typing.is_empty() || !t.remote.typing.is_empty() {
-                direct(ServerMsg::Typing(super::typing::state(t)));
-            }
-            for op in &t.ops {
-                direct(ServerMsg::OperationStarted(op.clone()));
-            }
-            for s in &t.streams {
-                direct(ServerMsg::StreamStart(s.start.clone()));
-                if let Some(message) = &s.failed {
-                    direct(ServerMsg::StreamError(StreamError {
-                        stream_id: s.start.stream_id,
-                        message: message.clone(),
-                    }));
-                }
-            }
-            if joined {
-                let msg = ServerMsg::PresenceJoin(PresenceChange {
-                    user: conn.user.clone(),
-                });
-                t.broadcast_frame(&topic_frame(topic, msg), Some(conn.id));
-            }
-        });
-    }
-
-    /// Removes `conn` from `topic`; returns whether it was subscribed.
-    /// When the user's last connection leaves, they leave presence and
-    /// stop typing.
-    pub fn unsubscribe(&self, conn: &ConnHandle, topic: &str) -> bool {
-        self.with_topic(topic, |t| {
-            if t.subs.remove(&conn.id).is_none() {
-                return false;
-            }
-            if t.quiet.remove(&conn.id) {
-                return true;
-            }
-            let uid = &conn.user.id;
-            let gone = match t.presence.get_mut(uid) {
-                Some(entry) => {
-                    entry.1 = entry.1.saturating_sub(1);
-                    entry.1 == 0
-                }
-                None => false,
-            };
-            if gone {
-                t.presence.remove(uid);
-                super::typing::clear(t, uid);
-                if let Some(relay) = &t.relay {
-                    relay.send(BusKind::Presence {
-                        topic: topic.to_string(),
-                        user: conn.user.clone(),
-                        present: false,
-                    });
-                }
-                if !t.remote.presence.contains_key(uid) {
-                    t.broadcast(ServerMsg::PresenceLeave(PresenceChange {
-                        user: conn.user.clone(),
-                    }));
-                }
-            }
-            true
-        })
     }
 
     /// Publishes a message to `topic` as frame `id` through the

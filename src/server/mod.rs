@@ -28,6 +28,7 @@ pub mod sse_sessions;
 pub mod state;
 pub mod stats;
 pub mod streams;
+pub mod topic;
 pub mod typing;
 
 use crate::app::{App, shell};

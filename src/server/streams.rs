@@ -2,8 +2,9 @@
 //! and the text-so-far kept in the topic for late joiners.
 
 use super::demo_text;
-use super::hub::{StreamSnapshot, now_ms};
+use super::hub::now_ms;
 use super::state::AppState;
+use super::topic::StreamSnapshot;
 use crate::protocol::*;
 use std::time::Duration;
 

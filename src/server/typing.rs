@@ -2,7 +2,8 @@
 //! it is not re-broadcast) and auto-expiring after the configured TTL
 //! (default 5 s) without a refresh.
 
-use super::hub::{Hub, Topic};
+use super::hub::Hub;
+use super::topic::Topic;
 use crate::protocol::{ServerMsg, TypingState, User};
 use std::sync::Arc;
 use std::time::Duration;

@@ -14,6 +14,7 @@
 pub mod events;
 mod memory;
 pub mod redis;
+pub mod redis_format;
 mod redis_io;
 pub mod replica;
 

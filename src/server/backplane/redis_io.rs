@@ -4,7 +4,8 @@
 //! key refresh, `alive` events, forgetting silent nodes, `down` at exit).
 
 use super::events::BusKind;
-use super::redis::{RedisBackplane, parse_published};
+use super::redis::RedisBackplane;
+use super::redis_format::parse_published;
 use super::replica::Replica;
 use crate::server::history::Recorded;
 use crate::server::hub::Hub;

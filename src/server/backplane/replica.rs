@@ -6,8 +6,9 @@
 
 use super::events::{BusEvent, BusKind};
 use crate::protocol::*;
-use crate::server::hub::{Hub, StreamSnapshot, Topic};
+use crate::server::hub::Hub;
 use crate::server::jobs::Jobs;
+use crate::server::topic::{StreamSnapshot, Topic};
 use axum::extract::ws::Utf8Bytes;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

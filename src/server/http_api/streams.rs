@@ -7,8 +7,9 @@ use super::control::{ApiJob, ControlEvent};
 use super::handlers::{Body, body, check_topic};
 use super::{ApiError, api_user};
 use crate::protocol::*;
-use crate::server::hub::{StreamSnapshot, now_ms};
+use crate::server::hub::now_ms;
 use crate::server::state::AppState;
+use crate::server::topic::StreamSnapshot;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -115,7 +116,7 @@ pub async fn open(
 fn live<R>(
     state: &AppState,
     id: Uuid,
-    f: impl FnOnce(&mut crate::server::hub::Topic, usize) -> R,
+    f: impl FnOnce(&mut crate::server::topic::Topic, usize) -> R,
 ) -> Result<R, ApiError> {
     let job = state.api_jobs.get(&id).ok_or_else(not_found)?;
     state.hub.with_topic(&job.topic, |t| {
