@@ -34,9 +34,15 @@ pub enum Initial {
 }
 
 /// Serves one upgraded socket until it ends, then removes it from the hub.
-pub async fn serve(socket: WebSocket, state: AppState, initial: Initial) {
+/// A plain function returning the task's future: split here, the socket
+/// itself is not kept in the task next to its halves.
+pub fn serve(
+    socket: WebSocket,
+    state: AppState,
+    initial: Initial,
+) -> impl Future<Output = ()> + Send {
     let (sink, stream) = socket.split();
-    serve_halves(sink, stream, state, initial).await;
+    serve_halves(sink, stream, state, initial)
 }
 
 /// The whole life of a connection over any transport that carries
@@ -63,7 +69,7 @@ where
         Ok(permit) => permit,
         Err(refused) => return Box::pin(gate::refuse_limit(&mut sink, refused)).await,
     };
-    serve_split(sink, stream, state, access).await;
+    serve_split(sink, stream, &state, access).await;
 }
 
 /// Queues the `welcome` frame (a plain function, so the frame is not kept
@@ -84,7 +90,7 @@ fn welcome(conn: &ConnHandle, state: &AppState) {
 }
 
 /// The connected phase, generic over the socket halves.
-pub async fn serve_split<W, R>(sink: W, stream: R, state: AppState, access: Access)
+pub async fn serve_split<W, R>(sink: W, stream: R, state: &AppState, access: Access)
 where
     W: Sink<Message> + Unpin + Send + 'static,
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
@@ -103,7 +109,7 @@ where
         state.shutdown.child_token(),
         stats.clone(),
     );
-    welcome(&conn, &state);
+    welcome(&conn, state);
     state.hub.add_connection(&conn);
 
     let writer = state.tracker.spawn(write_loop(
@@ -113,7 +119,7 @@ where
     ));
     let mut subs = Subscriptions::new();
     let mut stream = stream;
-    let reason = read_loop(&mut stream, &conn, &state, &access, &mut subs).await;
+    let reason = read_loop(&mut stream, &conn, state, &access, &mut subs).await;
     conn.disconnect(reason);
     let reason = conn.reason().unwrap_or(reason);
     state.hub.stats.count_disconnect(reason);

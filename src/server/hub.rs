@@ -10,7 +10,7 @@
 
 use super::backplane::events::BusKind;
 use super::backplane::{Backplane, Publish, Relay, Unavailable};
-use super::conn_handle::{ConnHandle, ConnId};
+use super::conn_handle::ConnHandle;
 use super::history::Recorded;
 use super::lanes::Lane;
 use super::stats::Stats;
@@ -56,7 +56,9 @@ pub fn topic_frame(topic: &str, msg: ServerMsg) -> ServerFrame {
 pub struct Hub {
     topics: Mutex<HashMap<String, Topic>>,
     /// Every live connection by user id (for notifications to a user).
-    users: Mutex<HashMap<String, HashMap<ConnId, ConnHandle>>>,
+    /// A short list per user: most have one or two connections, and a map
+    /// per user would cost an idle connection ~0.4 KiB more.
+    users: Mutex<HashMap<String, Vec<ConnHandle>>>,
     backplane: Arc<dyn Backplane>,
     /// A copy of the backplane's relay, handed to each topic.
     relay: Option<Relay>,
@@ -280,15 +282,15 @@ impl Hub {
         let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         users
             .entry(conn.user.id.clone())
-            .or_default()
-            .insert(conn.id, conn.clone());
+            .or_insert_with(|| Vec::with_capacity(1))
+            .push(conn.clone());
     }
 
     /// Forgets a connection.
     pub fn remove_connection(&self, conn: &ConnHandle) {
         let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(conns) = users.get_mut(&conn.user.id) {
-            conns.remove(&conn.id);
+            conns.retain(|c| c.id != conn.id);
             if conns.is_empty() {
                 users.remove(&conn.user.id);
             }
@@ -314,7 +316,7 @@ impl Hub {
         let Some(conns) = users.get(user_id) else {
             return 0;
         };
-        conns.values().filter(|c| c.send_frame(frame)).count()
+        conns.iter().filter(|c| c.send_frame(frame)).count()
     }
 
     /// Sends a notification to the subscribers of `topic`; returns how many.

@@ -14,7 +14,10 @@ pub struct RedisServer {
 
 impl RedisServer {
     pub fn start() -> RedisServer {
-        if let Ok(url) = std::env::var("TIDINGS_TEST_REDIS_URL") {
+        if let Some(url) = std::env::var("TIDINGS_TEST_REDIS_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
             return RedisServer { url, child: None };
         }
         let port = std::net::TcpListener::bind("127.0.0.1:0")
