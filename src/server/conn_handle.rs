@@ -102,6 +102,8 @@ pub struct ConnHandle {
     pub user: User,
     lanes: Arc<Mutex<Lanes>>,
     wake: Arc<Notify>,
+    /// Told by the writer after each batch it wrote (see [`ConnHandle::room`]).
+    drained: Arc<Notify>,
     kill: CancellationToken,
     reason: Arc<OnceLock<DisconnectReason>>,
     stats: Arc<Stats>,
@@ -121,6 +123,7 @@ impl ConnHandle {
             user,
             lanes: Arc::new(Mutex::new(Lanes::new(limits))),
             wake: Arc::new(Notify::new()),
+            drained: Arc::new(Notify::new()),
             kill,
             reason: Arc::new(OnceLock::new()),
             stats,
@@ -173,6 +176,36 @@ impl ConnHandle {
     /// Resolves when a frame may be ready.
     pub async fn readable(&self) {
         self.wake.notified().await
+    }
+
+    /// Called by the writer after it wrote a batch.
+    pub fn wrote(&self) {
+        self.drained.notify_waiters();
+    }
+
+    /// Resolves once less than half the outbound budget is queued: the
+    /// reader waits here before it takes the next frame, so a client that
+    /// sends faster than it reads (or than the server can answer) is slowed
+    /// down by TCP instead of being closed. False when the queue did not
+    /// drain within `limit` (the client is not reading).
+    pub async fn room(&self, limit: std::time::Duration) -> bool {
+        let wait = async {
+            loop {
+                let drained = self.drained.notified();
+                tokio::pin!(drained);
+                drained.as_mut().enable();
+                if !self.backlogged() {
+                    return;
+                }
+                drained.await;
+            }
+        };
+        tokio::time::timeout(limit, wait).await.is_ok()
+    }
+
+    /// Half the outbound budget or more is queued.
+    pub fn backlogged(&self) -> bool {
+        self.lanes.lock().map(|l| l.backlogged()).unwrap_or(false)
     }
 
     /// Frames and bytes queued now.

@@ -19,6 +19,10 @@ use std::time::Duration;
 #[path = "connection_gate.rs"]
 mod gate;
 
+/// Frames the writer feeds to the socket before it flushes (it flushes
+/// sooner when the queue runs empty).
+const WRITE_BATCH: usize = 64;
+
 /// How long the writer tries to deliver a close frame (slow consumer,
 /// heartbeat timeout) before dropping the socket.
 pub const CLOSE_WAIT: Duration = Duration::from_secs(5);
@@ -181,6 +185,21 @@ where
         std::time::Instant::now(),
     );
     loop {
+        // Backpressure: with half the outbound budget queued, the next
+        // frame waits until the writer has made room (bounded by the
+        // heartbeat deadline: a client that does not read is slow).
+        // (Boxed: rare, and kept out of every idle connection's task.)
+        if conn.backlogged() {
+            let room = tokio::select! {
+                _ = conn.kill_token().cancelled() => {
+                    return conn.reason().unwrap_or(DisconnectReason::ServerShutdown);
+                }
+                room = Box::pin(conn.room(deadline)) => room,
+            };
+            if !room {
+                return DisconnectReason::SlowConsumer;
+            }
+        }
         let next = tokio::select! {
             _ = conn.kill_token().cancelled() => {
                 return conn.reason().unwrap_or(DisconnectReason::ServerShutdown);
@@ -246,14 +265,35 @@ where
                 conn.send_frame(&frame);
             }
         }
-        while let Some(frame) = conn.pop() {
+        // What is queued goes out in batches: frames are fed to the
+        // socket's write buffer and flushed when the queue is empty or the
+        // batch is full, so a busy connection costs one write per batch,
+        // not one per frame.
+        let mut fed = 0;
+        loop {
+            let frame = conn.pop();
+            if frame.is_none() || fed == WRITE_BATCH {
+                if fed > 0 {
+                    tokio::select! {
+                        _ = kill.cancelled() => break 'run,
+                        done = sink.flush() => if done.is_err() {
+                            conn.disconnect(DisconnectReason::SocketError);
+                            return;
+                        },
+                    }
+                    conn.wrote();
+                }
+                fed = 0;
+            }
+            let Some(frame) = frame else { break };
             tokio::select! {
                 _ = kill.cancelled() => break 'run,
-                sent = sink.send(Message::Text(frame)) => if sent.is_err() {
+                done = sink.feed(Message::Text(frame)) => if done.is_err() {
                     conn.disconnect(DisconnectReason::SocketError);
                     return;
                 },
             }
+            fed += 1;
             conn_stats_out(&conn);
         }
     }

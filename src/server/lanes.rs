@@ -9,7 +9,9 @@
 //! Budget: past the soft limit (3/4 of the hard one) ephemeral frames are
 //! dropped instead of queued; a frame that would pass the hard limit, after
 //! shedding every ephemeral frame, is an overflow and the connection is
-//! closed as a slow consumer.
+//! closed as a slow consumer. Control frames are always queued; what
+//! bounds them (and every answer to the client's own frames) is the
+//! reader's backpressure at half the budget ([`Lanes::backlogged`]).
 
 use axum::extract::ws::Utf8Bytes;
 use std::collections::VecDeque;
@@ -84,6 +86,12 @@ impl Lanes {
     fn over_soft(&self, extra: usize) -> bool {
         (self.frames + 1) * 4 > self.limits.max_frames * 3
             || (self.bytes + extra) * 4 > self.limits.max_bytes * 3
+    }
+
+    /// Half the budget or more is queued: the connection's own input
+    /// should wait (see `ConnHandle::room`).
+    pub fn backlogged(&self) -> bool {
+        self.frames * 2 >= self.limits.max_frames || self.bytes * 2 >= self.limits.max_bytes
     }
 
     fn over_hard(&self, extra: usize) -> bool {
