@@ -152,11 +152,9 @@ impl Hub {
         self.with_topic(topic, |t| t.history.sync_to(epoch, seq));
     }
 
-    /// A message numbered by a shared backplane (`frame` has no seq or
-    /// epoch yet): records it in the local mirror and, if `live` and new,
-    /// queues it for every subscriber here. With `strict` (and the topic's
-    /// history loaded) a message past the next seq is refused as a hole,
-    /// so the caller fetches what is missing first.
+    /// A message numbered by a shared backplane, as a frame (loaded from
+    /// the shared history): sets its seq and epoch, encodes it, and goes on
+    /// as [`Hub::apply_encoded`], aged by the frame's timestamp.
     pub fn apply_message(
         &self,
         topic: &str,
@@ -171,8 +169,27 @@ impl Hub {
         let age = std::time::Duration::from_millis(now_ms().saturating_sub(frame.ts));
         let now = Instant::now();
         let at = now.checked_sub(age).unwrap_or(now);
+        self.apply_encoded(topic, epoch, seq, encode(&frame), at, live, strict)
+    }
+
+    /// A message numbered by a shared backplane, already encoded with its
+    /// seq and epoch (as the publish script sends it live): records it in
+    /// the local mirror and, if `live` and new, queues the same bytes for
+    /// every subscriber here. With `strict` (and the topic's history
+    /// loaded) a message past the next seq is refused as a hole, so the
+    /// caller fetches what is missing first.
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply_encoded(
+        &self,
+        topic: &str,
+        epoch: &str,
+        seq: u64,
+        bytes: Utf8Bytes,
+        at: Instant,
+        live: bool,
+        strict: bool,
+    ) -> Recorded {
         self.with_topic(topic, |t| {
-            let bytes = encode(&frame);
             let strict = strict && t.loaded;
             let done = t.history.record(epoch, seq, bytes.clone(), at, strict);
             if live && done == Recorded::Appended {

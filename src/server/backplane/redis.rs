@@ -29,7 +29,7 @@
 use super::events::{BusEvent, BusKind, Relay};
 use super::redis_format::{Keys, parse_entries};
 use super::replica::Replica;
-use super::{Backplane, BoxFuture, Publish, TopicHistory, Unavailable};
+use super::{Backplane, BoxFuture, Publish, Unavailable};
 use crate::protocol::*;
 use crate::server::history::{History, HistoryLimits};
 use crate::server::hub::{Hub, now_ms, topic_frame};
@@ -40,20 +40,25 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// The publish script: next seq, append to the Stream, publish, one step.
+/// ARGV[4] is the frame without seq and epoch; the script writes them in
+/// (`{"seq":N,"epoch":"E",` + the rest), so what every process receives
+/// are the final bytes its subscribers get, neither decoded nor encoded
+/// again on the way.
 const PUBLISH_LUA: &str = r#"
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
   epoch = ARGV[1]
   redis.call('SET', KEYS[2], epoch)
 end
-local seq = redis.call('INCR', KEYS[1])
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'f', ARGV[4])
+local seq = string.format('%d', redis.call('INCR', KEYS[1]))
+local frame = '{"seq":' .. seq .. ',"epoch":"' .. epoch .. '",' .. string.sub(ARGV[4], 2)
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'f', frame)
 local ttl = tonumber(ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('PEXPIRE', KEYS[2], ttl)
 redis.call('PEXPIRE', KEYS[3], ttl)
-redis.call('PUBLISH', ARGV[3], seq .. ' ' .. epoch .. ' ' .. ARGV[4])
-return {seq, epoch}
+redis.call('PUBLISH', ARGV[3], seq .. ' ' .. epoch .. ' ' .. frame)
+return {tonumber(seq), epoch}
 "#;
 
 /// Settings of the Redis backplane.
@@ -270,8 +275,8 @@ type LoadReply = (
 );
 
 impl Backplane for RedisBackplane {
-    fn open(&self, _topic: &str) -> Box<dyn TopicHistory> {
-        Box::new(History::new(self.settings.limits))
+    fn open(&self, _topic: &str) -> History {
+        History::new(self.settings.limits)
     }
 
     fn publish<'a>(

@@ -123,14 +123,16 @@ async fn on_message(bp: &RedisBackplane, hub: &Hub, topic: &str, payload: &str) 
     let Some((seq, epoch, frame)) = parse_published(payload) else {
         return;
     };
-    let first = hub.apply_message(topic, &epoch, seq, frame.clone(), true, true);
+    let bytes = axum::extract::ws::Utf8Bytes::from(frame);
+    let now = std::time::Instant::now();
+    let first = hub.apply_encoded(topic, epoch, seq, bytes.clone(), now, true, true);
     let Recorded::Hole { missing_from } = first else {
         return;
     };
     match bp.fetch_range(topic, missing_from, Some(seq - 1)).await {
         Ok(missed) => {
             for (s, f) in missed {
-                hub.apply_message(topic, &epoch, s, f, true, false);
+                hub.apply_message(topic, epoch, s, f, true, false);
             }
         }
         Err(e) => {
@@ -138,7 +140,7 @@ async fn on_message(bp: &RedisBackplane, hub: &Hub, topic: &str, payload: &str) 
             tracing::warn!(error = %e, topic, "redis: could not fetch missed messages");
         }
     }
-    hub.apply_message(topic, &epoch, seq, frame, true, false);
+    hub.apply_encoded(topic, epoch, seq, bytes, now, true, false);
 }
 
 /// After a pub/sub reconnect: everything published meanwhile in the
