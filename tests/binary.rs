@@ -2,41 +2,16 @@
 //! in time; bad flags and env vars exit with a message naming them.
 
 mod support;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 use support::*;
 use tidings::protocol::close;
 
 const BIN: &str = env!("CARGO_BIN_EXE_tidings");
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test]
 async fn sigterm_closes_sockets_with_1001_and_exits() {
-    let port = free_port();
-    let mut child = Command::new(BIN)
-        .args([
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--shutdown-grace-ms",
-            "3000",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start tidings");
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while tokio::net::TcpStream::connect(addr).await.is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (mut child, addr) = spawn_binary(&["--shutdown-grace-ms", "3000"]).await;
     let mut a = Client::connect(addr, "a").await;
     a.subscribe("room:term").await;
     let mut b = Client::connect(addr, "b").await;

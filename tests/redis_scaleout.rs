@@ -8,7 +8,6 @@
 //! reported, not fatal.
 
 mod support;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::redis::RedisServer;
 use support::*;
@@ -229,25 +228,15 @@ async fn users_of_a_node_that_dies_leave_presence_within_the_ttl() {
     let mut carol = a.client("carol").await;
     carol.subscribe("room:d").await;
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut b = Command::new(env!("CARGO_BIN_EXE_tidings"))
-        .args(["--addr", &format!("127.0.0.1:{port}")])
-        .args(["--redis-url", &redis.url, "--redis-prefix", &prefix])
-        .args(["--redis-node-ttl-ms", "1500"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start tidings B");
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while tokio::net::TcpStream::connect(addr).await.is_err() {
-        assert!(Instant::now() < deadline, "B did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (mut b, addr) = spawn_binary(&[
+        "--redis-url",
+        &redis.url,
+        "--redis-prefix",
+        &prefix,
+        "--redis-node-ttl-ms",
+        "1500",
+    ])
+    .await;
     let mut alice = Client::connect(addr, "alice").await;
     alice.subscribe("room:d").await;
     carol
@@ -271,11 +260,7 @@ async fn users_of_a_node_that_dies_leave_presence_within_the_ttl() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_redis_is_reported_and_publishes_are_refused_not_fatal() {
     // A port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let a = node(&format!("redis://127.0.0.1:{port}"), "down").await;
     let mut c = a.client("c").await;
     c.subscribe("room:z").await;

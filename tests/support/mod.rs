@@ -236,6 +236,37 @@ pub fn publish(text: &str) -> ClientMsg {
     })
 }
 
+/// A loopback port that was free a moment ago (bound, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts the real `tidings` binary on a free loopback port with `args`
+/// (output discarded) and waits until it accepts connections.
+pub async fn spawn_binary(args: &[&str]) -> (std::process::Child, SocketAddr) {
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(["--addr", &addr.to_string()])
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start tidings");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(addr).await.is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "tidings did not start listening on {addr}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (child, addr)
+}
+
 /// `GET /healthz` as JSON (a plain HTTP/1.0 request, no client library).
 pub async fn health(addr: SocketAddr) -> serde_json::Value {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -100,53 +100,30 @@ pub fn print_steady(t: &SteadyResult, b: &SteadyResult) {
         format!("{:.0}", b.deliveries_per_s),
         ratio(t.deliveries_per_s, b.deliveries_per_s),
     );
-    row(
-        "latency p50",
-        ms(t.p50_us),
-        ms(b.p50_us),
-        ratio(t.p50_us as f64, b.p50_us as f64),
-    );
-    row(
-        "latency p90",
-        ms(t.p90_us),
-        ms(b.p90_us),
-        ratio(t.p90_us as f64, b.p90_us as f64),
-    );
-    row(
-        "latency p99",
-        ms(t.p99_us),
-        ms(b.p99_us),
-        ratio(t.p99_us as f64, b.p99_us as f64),
-    );
-    row(
-        "latency max",
-        ms(t.max_us),
-        ms(b.max_us),
-        ratio(t.max_us as f64, b.max_us as f64),
-    );
-    row(
+    // A latency row, and a row of counts (no ratio), for both servers.
+    let latency = |name: &str, t_us: u64, b_us: u64| {
+        row(name, ms(t_us), ms(b_us), ratio(t_us as f64, b_us as f64));
+    };
+    let counts = |name: &str, t: String, b: String| row(name, t, b, String::new());
+    latency("latency p50", t.p50_us, b.p50_us);
+    latency("latency p90", t.p90_us, b.p90_us);
+    latency("latency p99", t.p99_us, b.p99_us);
+    latency("latency max", t.max_us, b.max_us);
+    counts(
         "delivered / expected",
         format!("{}/{}", t.delivered, t.expected),
         format!("{}/{}", b.delivered, b.expected),
-        String::new(),
     );
-    row(
-        "lost deliveries",
-        t.lost.to_string(),
-        b.lost.to_string(),
-        String::new(),
-    );
-    row(
+    counts("lost deliveries", t.lost.to_string(), b.lost.to_string());
+    counts(
         "subscribers closed early",
         t.closed_early.to_string(),
         b.closed_early.to_string(),
-        String::new(),
     );
-    row(
+    counts(
         "publish errors",
         t.publish_errors.to_string(),
         b.publish_errors.to_string(),
-        String::new(),
     );
     row(
         "server CPU (% of 1 core)",
@@ -160,11 +137,10 @@ pub fn print_steady(t: &SteadyResult, b: &SteadyResult) {
         format!("{} KiB", b.rss_subscribed_kib),
         ratio(t.rss_subscribed_kib as f64, b.rss_subscribed_kib as f64),
     );
-    row(
+    counts(
         "setup (connect+subscribe)",
         format!("{:.1} s", t.setup_s),
         format!("{:.1} s", b.setup_s),
-        String::new(),
     );
 }
 
