@@ -198,6 +198,40 @@ pub struct Config {
     #[arg(long, env = "TIDINGS_REDIS_QUEUE", default_value_t = 10_000,
           value_parser = clap::value_parser!(u64).range(16..=1_000_000))]
     pub redis_queue: u64,
+
+    /// The assistant answers with this OpenAI-compatible API (its base
+    /// URL, e.g. `https://api.openai.com/v1` or a local server's
+    /// `http://127.0.0.1:8080/v1`; Tidings posts to `/chat/completions`
+    /// with streaming). Without it the assistant is the built-in demo.
+    #[arg(long, env = "TIDINGS_LLM_URL", value_parser = parse_http_url)]
+    pub llm_url: Option<String>,
+
+    /// The model asked for with `--llm-url`.
+    #[arg(long, env = "TIDINGS_LLM_MODEL", default_value = "gpt-4o-mini")]
+    pub llm_model: String,
+
+    /// Sent as `Authorization: Bearer` with `--llm-url`, if set.
+    #[arg(long, env = "TIDINGS_LLM_API_KEY", hide_env_values = true)]
+    pub llm_api_key: Option<String>,
+
+    /// With `--llm-url`: an answer whose stream is silent this long fails
+    /// (ms).
+    #[arg(long, env = "TIDINGS_LLM_TIMEOUT_MS", default_value_t = 60_000,
+          value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub llm_timeout_ms: u64,
+
+    /// With `--llm-url`: bytes of one answer's event stream read at most;
+    /// past it the answer fails.
+    #[arg(long, env = "TIDINGS_LLM_MAX_BYTES", default_value_t = 1_048_576,
+          value_parser = clap::value_parser!(u64).range(1_024..=67_108_864))]
+    pub llm_max_bytes: u64,
+}
+
+fn parse_http_url(s: &str) -> Result<String, String> {
+    match s.split_once("://") {
+        Some(("http" | "https", rest)) if !rest.is_empty() => Ok(s.to_string()),
+        _ => Err("expected http://host[:port]/path or https://…".into()),
+    }
 }
 
 fn parse_redis_url(s: &str) -> Result<String, String> {
@@ -308,6 +342,8 @@ mod tests {
         assert!(err.to_string().contains("--heartbeat-interval-ms"), "{err}");
         let err = Config::try_parse_from(["tidings", "--addr", "nowhere"]).unwrap_err();
         assert!(err.to_string().contains("--addr"), "{err}");
+        let err = Config::try_parse_from(["tidings", "--llm-url", "ftp://x"]).unwrap_err();
+        assert!(err.to_string().contains("--llm-url"), "{err}");
         let c = Config::try_parse_from([
             "tidings",
             "--heartbeat-interval-ms",

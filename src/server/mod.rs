@@ -20,6 +20,7 @@ pub mod hub;
 pub mod jobs;
 pub mod lanes;
 pub mod limits;
+pub mod llm;
 pub mod metrics;
 pub mod ops;
 pub mod rate;

@@ -44,6 +44,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Open sessions of the SSE fallback transport.
     pub sse: Arc<super::sse_sessions::SseSessions>,
+    /// The assistant's model (`--llm-url`); None: the demo answer.
+    pub llm: Option<Arc<super::llm::Llm>>,
     next_conn: Arc<AtomicU64>,
 }
 
@@ -74,7 +76,9 @@ impl AppState {
                     (redis.clone(), Some(redis))
                 }
             };
+        let llm = super::llm::Llm::from_config(&config)?.map(Arc::new);
         Ok(AppState {
+            llm,
             redis,
             api_key: api_key.into(),
             api_jobs: Arc::new(super::http_api::control::ApiJobs::new(10_000)),

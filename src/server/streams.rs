@@ -1,5 +1,6 @@
-//! Streams: the demo assistant streaming its answer token by token, Stop,
-//! and the text-so-far kept in the topic for late joiners.
+//! Streams: the assistant streaming its answer chunk by chunk (the demo's
+//! deterministic text, or a model's through the LLM relay), Stop, and the
+//! text-so-far kept in the topic for late joiners.
 
 use super::demo_text;
 use super::hub::now_ms;
@@ -63,7 +64,7 @@ pub fn start_demo(
     let start = StreamStart {
         stream_id: id,
         author: assistant(),
-        prompt: Some(prompt),
+        prompt: Some(prompt.clone()),
         text: tokens.drain(..skip).collect(),
         next_index: skip as u64,
         ended: None,
@@ -83,58 +84,55 @@ pub fn start_demo(
         t.trim_finished(retained);
     });
 
-    let pace = Duration::from_micros(1_000_000 / state.config.assistant_tokens_per_sec.max(1));
     let (hub, jobs, shutdown) = (
         state.hub.clone(),
         state.jobs.clone(),
         state.shutdown.clone(),
     );
     let topic = topic.to_string();
+    // A resumed stream (`from_index`) needs the same text again: only the
+    // deterministic demo can give it, so it always continues the demo.
+    let llm = state
+        .llm
+        .clone()
+        .filter(|_| skip == 0 && req.from_index.is_none());
+    let pace = Duration::from_micros(1_000_000 / state.config.assistant_tokens_per_sec.max(1));
     state.tracker.spawn(async move {
-        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + pace, pace);
-        let mut sent = skip as u64;
-        let mut cancelled = false;
-        for token in tokens {
-            tokio::select! {
-                _ = cancel.cancelled() => { cancelled = true; break; }
-                _ = ticker.tick() => {}
-            }
-            let chunk = StreamChunk {
-                stream_id: id,
-                index: sent,
-                text: token,
-            };
-            sent += 1;
-            hub.with_topic(&topic, |t| {
-                if let Some(s) = t.streams.iter_mut().find(|s| s.start.stream_id == id) {
-                    s.start.text.push_str(&chunk.text);
-                    s.start.next_index = sent;
+        let chunk = |text: String| {
+            hub.with_topic(&topic, |t| t.stream_chunk(id, text));
+        };
+        let answered = tokio::select! {
+            _ = cancel.cancelled() => Err(None),
+            done = async {
+                match llm {
+                    Some(llm) => llm.answer(&prompt, chunk).await,
+                    None => {
+                        demo(tokens, pace, chunk).await;
+                        Ok(())
+                    }
                 }
-                t.broadcast(ServerMsg::StreamChunk(chunk));
-            });
-        }
+            } => done.map_err(|e| Some(e.0)),
+        };
         jobs.finish(id);
         if shutdown.is_cancelled() {
             return;
         }
-        let reason = if cancelled {
-            StreamEndReason::Cancelled
-        } else {
-            StreamEndReason::Completed
-        };
-        hub.with_topic(&topic, |t| {
-            if let Some(s) = t.streams.iter_mut().find(|s| s.start.stream_id == id) {
-                s.start.ended = Some(reason);
-            }
-            t.broadcast(ServerMsg::StreamEnd(StreamEnd {
-                stream_id: id,
-                reason,
-                chunks: sent,
-            }));
-            t.trim_finished(retained);
+        hub.with_topic(&topic, |t| match answered {
+            Ok(()) => t.stream_end(id, StreamEndReason::Completed, retained),
+            Err(None) => t.stream_end(id, StreamEndReason::Cancelled, retained),
+            Err(Some(message)) => t.stream_fail(id, message),
         });
     });
     Ok(id)
+}
+
+/// The demo answer: one token per `pace`.
+async fn demo(tokens: Vec<String>, pace: Duration, mut chunk: impl FnMut(String)) {
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + pace, pace);
+    for token in tokens {
+        ticker.tick().await;
+        chunk(token);
+    }
 }
 
 #[cfg(test)]

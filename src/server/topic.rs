@@ -2,9 +2,10 @@
 //! the fan-out of frames to its subscribers (split out of the hub, which
 //! owns the map of topics and the lock every change happens under).
 
+use super::backplane::Relay;
 use super::backplane::events::BusKind;
-use super::backplane::{Relay, TopicHistory};
 use super::conn_handle::{ConnHandle, ConnId, route};
+use super::history::History;
 use super::hub::{encode, topic_frame};
 use super::lanes::{Lane, Outbound};
 use super::typing::TypingEntry;
@@ -23,7 +24,7 @@ pub struct StreamSnapshot {
 /// One topic.
 pub struct Topic {
     pub(super) name: String,
-    pub(super) history: Box<dyn TopicHistory>,
+    pub(super) history: History,
     /// Last time anything happened here; an idle topic (and so its epoch)
     /// is kept until its history would have expired.
     pub(super) last_active: Instant,
@@ -171,6 +172,57 @@ impl Topic {
     }
 
     /// Drops finished entries beyond `keep`, oldest first.
+    /// Appends `text` to stream `id` as its next chunk and sends the chunk
+    /// to every subscriber. Returns the chunk's index; None when the topic
+    /// has no such stream or it is over.
+    pub fn stream_chunk(&mut self, id: StreamId, text: String) -> Option<u64> {
+        let s = self.live_stream(id)?;
+        let chunk = StreamChunk {
+            stream_id: id,
+            index: s.start.next_index,
+            text,
+        };
+        s.start.text.push_str(&chunk.text);
+        s.start.next_index += 1;
+        let index = chunk.index;
+        self.broadcast(ServerMsg::StreamChunk(chunk));
+        Some(index)
+    }
+
+    /// Ends stream `id` for `reason` (unless it is over already), then
+    /// keeps at most `keep` finished jobs.
+    pub fn stream_end(&mut self, id: StreamId, reason: StreamEndReason, keep: usize) {
+        let Some(s) = self.live_stream(id) else {
+            return;
+        };
+        s.start.ended = Some(reason);
+        let chunks = s.start.next_index;
+        self.broadcast(ServerMsg::StreamEnd(StreamEnd {
+            stream_id: id,
+            reason,
+            chunks,
+        }));
+        self.trim_finished(keep);
+    }
+
+    /// Marks stream `id` failed with `message` (unless it is over).
+    pub fn stream_fail(&mut self, id: StreamId, message: String) {
+        let Some(s) = self.live_stream(id) else {
+            return;
+        };
+        s.failed = Some(message.clone());
+        self.broadcast(ServerMsg::StreamError(StreamError {
+            stream_id: id,
+            message,
+        }));
+    }
+
+    fn live_stream(&mut self, id: StreamId) -> Option<&mut StreamSnapshot> {
+        self.streams
+            .iter_mut()
+            .find(|s| s.start.stream_id == id && s.start.ended.is_none() && s.failed.is_none())
+    }
+
     pub fn trim_finished(&mut self, keep: usize) {
         let finished = self.ops.iter().filter(|o| o.status.is_terminal()).count();
         let mut excess = finished.saturating_sub(keep);

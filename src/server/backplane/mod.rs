@@ -22,46 +22,14 @@ pub use events::{BusEvent, Relay};
 pub use memory::InMemory;
 pub use redis_io::start as redis_start;
 
-use super::history::{Recorded, Replay};
+use super::history::History;
 use super::hub::Hub;
-use crate::protocol::{FrameId, Position, User};
-use axum::extract::ws::Utf8Bytes;
+use crate::protocol::{FrameId, User};
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Instant;
 
 /// A boxed future, so the trait stays object-safe.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// One topic's history as the hub uses it.
-pub trait TopicHistory: Send {
-    /// The history's epoch: it changes whenever history starts over.
-    fn epoch(&self) -> &str;
-    /// The newest seq (0 before the first message).
-    fn seq(&self) -> u64;
-    /// The seq the next message gets.
-    fn next_seq(&self) -> u64;
-    /// Records the encoded message that got `next_seq()`.
-    fn push(&mut self, bytes: Utf8Bytes, now: Instant);
-    /// Records a message numbered elsewhere (see `History::record`).
-    fn record(
-        &mut self,
-        epoch: &str,
-        seq: u64,
-        bytes: Utf8Bytes,
-        at: Instant,
-        strict: bool,
-    ) -> Recorded;
-    /// Adopts the shared epoch and seq counter.
-    fn sync_to(&mut self, epoch: &str, seq: u64);
-    /// Drops what is past the bounds.
-    fn prune(&mut self, now: Instant);
-    /// True when nothing is retained.
-    fn is_empty(&self) -> bool;
-    /// What a subscriber resuming from `since` (or a fresh one wanting
-    /// `recent` messages) is sent before live messages.
-    fn replay(&mut self, since: Option<&Position>, recent: usize, now: Instant) -> Replay;
-}
 
 /// A message to publish.
 pub struct Publish {
@@ -78,7 +46,9 @@ pub struct Unavailable;
 /// Where topic state lives.
 pub trait Backplane: Send + Sync {
     /// A new local history for `topic` (with a new epoch until synced).
-    fn open(&self, topic: &str) -> Box<dyn TopicHistory>;
+    /// Both backplanes keep a [`History`] here: the in-memory one as the
+    /// only copy, Redis as this process's mirror of the shared Stream.
+    fn open(&self, topic: &str) -> History;
 
     /// Publishes a message: assigns its seq, keeps it in history, and fans
     /// it out (here and in every other process). Returns `(seq, epoch)`.

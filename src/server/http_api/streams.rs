@@ -144,22 +144,9 @@ fn live<R>(
 
 fn close(state: &AppState, topic: &str, id: Uuid, reason: StreamEndReason) {
     let retained = state.config.retained_per_topic as usize;
-    state.hub.with_topic(topic, |t| {
-        let Some(s) = t.streams.iter_mut().find(|s| s.start.stream_id == id) else {
-            return;
-        };
-        if s.start.ended.is_some() || s.failed.is_some() {
-            return;
-        }
-        s.start.ended = Some(reason);
-        let chunks = s.start.next_index;
-        t.broadcast(ServerMsg::StreamEnd(StreamEnd {
-            stream_id: id,
-            reason,
-            chunks,
-        }));
-        t.trim_finished(retained);
-    });
+    state
+        .hub
+        .with_topic(topic, |t| t.stream_end(id, reason, retained));
 }
 
 /// `POST /api/streams/{id}/chunks` → `{index}`.
@@ -169,19 +156,7 @@ pub async fn chunk(
     req: Body<Chunk>,
 ) -> Result<Json<Value>, ApiError> {
     let req = body(req)?;
-    let index = live(&state, id, |t, i| {
-        let s = &mut t.streams[i].start;
-        let chunk = StreamChunk {
-            stream_id: id,
-            index: s.next_index,
-            text: req.text,
-        };
-        s.text.push_str(&chunk.text);
-        s.next_index += 1;
-        let index = chunk.index;
-        t.broadcast(ServerMsg::StreamChunk(chunk));
-        index
-    })?;
+    let index = live(&state, id, |t, _| t.stream_chunk(id, req.text))?.ok_or_else(not_found)?;
     Ok(Json(json!({ "index": index })))
 }
 
@@ -213,15 +188,9 @@ pub async fn fail(
         .message
         .unwrap_or_else(|| "the producer failed".into());
     let job = finish(&state, id)?;
-    state.hub.with_topic(&job.topic, |t| {
-        if let Some(s) = t.streams.iter_mut().find(|s| s.start.stream_id == id) {
-            s.failed = Some(message.clone());
-        }
-        t.broadcast(ServerMsg::StreamError(StreamError {
-            stream_id: id,
-            message,
-        }));
-    });
+    state
+        .hub
+        .with_topic(&job.topic, |t| t.stream_fail(id, message));
     read(&state, id)
 }
 
