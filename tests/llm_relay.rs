@@ -195,3 +195,40 @@ async fn an_upstream_failure_fails_the_stream_with_a_reason() {
         other => panic!("expected stream_error, got {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_answer_the_server_lost_ends_interrupted_not_with_other_text() {
+    let model = fake(&["never"], 0, StatusCode::OK);
+    let server = relay_server(fake_model(model.clone()).await).await;
+    let mut c = server.client("back").await;
+    c.subscribe("room:lost").await;
+    let id = uuid::Uuid::new_v4();
+    c.send(
+        Some("room:lost"),
+        ClientMsg::StreamStart(StreamStartBody {
+            prompt: "what was it?".into(),
+            stream_id: Some(id),
+            from_index: Some(12),
+        }),
+    )
+    .await;
+    let f = c
+        .until(|f| {
+            matches!(
+                f.msg,
+                ServerMsg::StreamError(_) | ServerMsg::StreamChunk(_) | ServerMsg::StreamStart(_)
+            )
+        })
+        .await;
+    match f.msg {
+        ServerMsg::StreamError(e) => {
+            assert_eq!(e.stream_id, id);
+            assert!(e.message.contains("interrupted"), "{}", e.message);
+        }
+        other => panic!("expected stream_error, got {other:?}"),
+    }
+    assert!(
+        model.seen.lock().unwrap().is_empty(),
+        "the model was not asked again"
+    );
+}

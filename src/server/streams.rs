@@ -52,6 +52,12 @@ pub fn start_demo(
             Some((false, here)) => from_index = from_index.min(here),
         }
     }
+    if req.from_index.is_some() && state.llm.is_some() {
+        // A model's answer cannot be produced again from its middle: the
+        // stream ends failed, with the text the readers already have.
+        interrupted(state, topic, id);
+        return Ok(id);
+    }
     let prompt: String = req.prompt.chars().take(500).collect();
     let mut tokens = demo_text::tokens(&demo_text::answer(&prompt));
     let skip = usize::try_from(from_index)
@@ -124,6 +130,21 @@ pub fn start_demo(
         });
     });
     Ok(id)
+}
+
+/// Ends stream `id` as failed because the process producing it is gone.
+fn interrupted(state: &AppState, topic: &str, id: StreamId) {
+    let message = "the answer was interrupted: the server producing it went away".to_string();
+    state.hub.with_topic(topic, |t| {
+        if t.streams.iter().any(|s| s.start.stream_id == id) {
+            t.stream_fail(id, message);
+        } else {
+            t.broadcast(ServerMsg::StreamError(StreamError {
+                stream_id: id,
+                message,
+            }));
+        }
+    });
 }
 
 /// The demo answer: one token per `pace`.
