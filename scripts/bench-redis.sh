@@ -7,18 +7,9 @@
 # docs/bench/results.jsonl. Called by scripts/bench.sh; runs alone too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target/bench-build}"
-out=docs/bench
+source scripts/bench-env.sh
 subs="${BENCH_REDIS_SUBSCRIBERS:-5000}"
-rates="${BENCH_RATES:-100 1000}"
-duration="${BENCH_DURATION_S:-5}"
-storm="${BENCH_STORM:-5000}"
-timeout="${BENCH_TIMEOUT_S:-120}"
-
-cargo build --release --features bench --bin tidings-bench
-bin="$CARGO_TARGET_DIR/release/tidings-bench"
-mkdir -p "$out"
+build_bench
 
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

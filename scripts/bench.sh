@@ -14,21 +14,12 @@
 # BENCH_CHART_ONLY=1 redraws the table and chart from results.jsonl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target/bench-build}"
-
-out=docs/bench
+source scripts/bench-env.sh
 subs="${BENCH_SUBSCRIBERS:-1000 2000 5000 10000}"
-rates="${BENCH_RATES:-100 1000}"
-duration="${BENCH_DURATION_S:-5}"
 idle="${BENCH_IDLE:-5000}"
-storm="${BENCH_STORM:-5000}"
-timeout="${BENCH_TIMEOUT_S:-120}"
 
 if [ "${BENCH_CHART_ONLY:-}" = "" ]; then
-cargo build --release --features bench --bin tidings-bench
-bin="$CARGO_TARGET_DIR/release/tidings-bench"
-mkdir -p "$out"
+build_bench
 jsonl="$out/results.jsonl"
 : > "$jsonl"
 
