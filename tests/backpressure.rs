@@ -82,18 +82,7 @@ async fn a_client_that_sends_and_never_reads_is_closed_as_slow_consumer() {
             }
         }
     });
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let stats = health(server.addr).await["stats"].clone();
-        if stats["disconnects"]["slow_consumer"] == 1 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "never closed as a slow consumer: {stats}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    await_disconnects(server.addr, "slow_consumer", 1, Duration::from_secs(60)).await;
     sending.abort();
     // What it finally reads ends with the slow-consumer close (or, if the
     // server had to give up on delivering it, a reset).

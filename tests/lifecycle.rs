@@ -112,18 +112,7 @@ async fn a_client_that_never_reads_is_closed_as_slow_consumer() {
     // the server tries to deliver the close frame for a while (5 s), then
     // drops the socket, so on a loaded machine waiting for the whole run
     // would find only a reset.
-    let gave_up = std::time::Instant::now() + Duration::from_secs(120);
-    loop {
-        let stats = health(server.addr).await["stats"].clone();
-        if stats["disconnects"]["slow_consumer"] == 1 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < gave_up,
-            "the stalled client was never closed as a slow consumer: {stats}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    await_disconnects(server.addr, "slow_consumer", 1, Duration::from_secs(120)).await;
     let (code, reason) = loop {
         match tokio::time::timeout(FRAME_WAIT, futures_util::StreamExt::next(&mut stalled.ws))
             .await

@@ -267,6 +267,23 @@ pub async fn spawn_binary(args: &[&str]) -> (std::process::Child, SocketAddr) {
     (child, addr)
 }
 
+/// Polls `/healthz` until `stats.disconnects.<reason>` reaches `count`;
+/// fails with the last stats after `within`.
+pub async fn await_disconnects(addr: SocketAddr, reason: &str, count: u64, within: Duration) {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let stats = health(addr).await["stats"].clone();
+        if stats["disconnects"][reason].as_u64() >= Some(count) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{count} disconnect(s) for {reason} never came: {stats}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// `GET /healthz` as JSON (a plain HTTP/1.0 request, no client library).
 pub async fn health(addr: SocketAddr) -> serde_json::Value {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
