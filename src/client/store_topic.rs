@@ -190,12 +190,6 @@ fn find_op(t: &mut TopicView, id: OperationId) -> Option<&mut OperationState> {
 
 fn end_op(t: &mut TopicView, e: &OperationEnded, status: OperationStatus) {
     if let Some(op) = find_op(t, e.operation_id) {
-        op.status = status;
-        op.eta_ms = None;
-        op.message = e.message.clone();
-        if status == OperationStatus::Completed {
-            op.percent = 100.0;
-            op.stage_index = op.stages.len().saturating_sub(1);
-        }
+        op.end(status, e.message.clone());
     }
 }

@@ -41,6 +41,20 @@ pub struct OperationState {
     pub started_at: Millis,
 }
 
+impl OperationState {
+    /// Applies an end: its status and message, no ETA; a completed
+    /// operation stands at 100 % on its last stage.
+    pub fn end(&mut self, status: OperationStatus, message: Option<String>) {
+        self.status = status;
+        self.eta_ms = None;
+        self.message = message;
+        if status == OperationStatus::Completed {
+            self.percent = 100.0;
+            self.stage_index = self.stages.len().saturating_sub(1);
+        }
+    }
+}
+
 /// One progress report.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct OperationProgress {

@@ -163,13 +163,7 @@ fn end(state: &AppState, topic: &str, id: Uuid, status: OperationStatus, fin: Fi
         if op.status != OperationStatus::Running {
             return;
         }
-        op.status = status;
-        op.eta_ms = None;
-        op.message = fin.message.clone();
-        if status == OperationStatus::Completed {
-            op.percent = 100.0;
-            op.stage_index = op.stages.len().saturating_sub(1);
-        }
+        op.end(status, fin.message.clone());
         let ended = OperationEnded {
             operation_id: id,
             message: fin.message,
