@@ -1,4 +1,4 @@
-//! A hostile client sends 10,000 frames (malformed JSON, wrong types,
+//! A hostile client sends over 10,000 frames (malformed JSON, wrong types,
 //! forbidden topics, oversized frames, floods) while two normal clients
 //! chat: the server stays up, every hostile frame gets its typed error or
 //! the documented close, and the normal clients lose nothing.
@@ -170,12 +170,16 @@ async fn hostile_frames_get_typed_errors_and_normal_clients_lose_nothing() {
     let alice = tokio::spawn(chatter(addr, "alice", ready.clone()));
     let bob = tokio::spawn(chatter(addr, "bob", ready));
 
-    let (mut sent, mut rounds) = (0usize, 0usize);
+    // A fixed plan of rounds, whatever the machine's speed: floods in
+    // rounds 6, 12, 18 and 24, oversized frames in 7, 14 and 21, a batch of
+    // 400 hostile frames in the other 19 (7600 frames; each flood adds at
+    // least the burst and the strikes, 1200), so well over 10,000 in all.
+    const ROUNDS: usize = 26;
+    let mut sent = 0usize;
     let (mut typed_errors, mut closes) = (0usize, Vec::new());
-    while sent < 10_000 {
-        rounds += 1;
+    for rounds in 1..=ROUNDS {
         let mut c = server.client("mallory").await;
-        if rounds % 6 == 0 {
+        if rounds.is_multiple_of(6) {
             // A flood: far past the burst, as fast as the socket takes it,
             // until the server closes the connection (a slow, loaded
             // machine may need more than the burst to trip the limit).
@@ -195,7 +199,7 @@ async fn hostile_frames_get_typed_errors_and_normal_clients_lose_nothing() {
                     break;
                 }
                 sent += 1;
-                if sent % 500 == 0
+                if sent.is_multiple_of(500)
                     && let Some(code) = poll_close(&mut c.ws).await
                 {
                     closed = Some(code);
@@ -209,7 +213,7 @@ async fn hostile_frames_get_typed_errors_and_normal_clients_lose_nothing() {
             closes.push(code);
             continue;
         }
-        if rounds % 7 == 0 {
+        if rounds.is_multiple_of(7) {
             c.ws.send(WsMessage::text("x".repeat(5_000))).await.unwrap();
             sent += 1;
             closes.push(close_code(&mut c.ws).await);
@@ -237,6 +241,13 @@ async fn hostile_frames_get_typed_errors_and_normal_clients_lose_nothing() {
         assert_eq!((pong.msg, pong.reference), (ServerMsg::Pong, Some(ping)));
     }
     println!("hostile: {sent} frames, {typed_errors} typed errors, closes {closes:?}");
+    assert!(sent >= 10_000, "{sent} frames");
+    assert_eq!(typed_errors, 19 * 400);
+    assert_eq!(
+        closes.len(),
+        7,
+        "four floods and three oversized frames: {closes:?}"
+    );
     assert!(closes.contains(&close::POLICY), "floods end with 1008");
     assert!(closes.contains(&close::TOO_BIG), "oversize ends with 1009");
     assert!(
