@@ -175,6 +175,9 @@ impl Handle {
             ServerMsg::Ack => self.acked(frame.reference),
             ServerMsg::Error(e) => {
                 leptos::logging::warn!("tidings: server error {:?}: {}", e.code, e.message);
+                if let Some(title) = refusal_title(e.code) {
+                    client.toast(Level::Warning, title, Some(e.message.clone()));
+                }
                 if let Some(id) = frame.reference {
                     self.acked(Some(id));
                     client.store.update(|s| s.mark_failed(id, &e.message));
@@ -210,5 +213,19 @@ impl Handle {
             self.send_subscribe(topic, *history);
         }
         self.flush();
+    }
+}
+
+/// The toast title for a refusal a person should hear about (a job that
+/// could not start, a server at its limits); None for errors the page
+/// handles by itself.
+fn refusal_title(code: ErrorCode) -> Option<&'static str> {
+    match code {
+        ErrorCode::TooManyJobs => Some("Too many jobs running"),
+        ErrorCode::LimitReached => Some("Server limit reached"),
+        ErrorCode::TooManyTopics => Some("The server is full"),
+        ErrorCode::OverBudget => Some("The server is busy"),
+        ErrorCode::RateLimited => Some("Slow down"),
+        _ => None,
     }
 }

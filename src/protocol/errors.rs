@@ -39,11 +39,20 @@ pub enum ErrorCode {
     /// A shared store (the Redis backplane) is unreachable; the frame had
     /// no effect. Retry later.
     Unavailable,
+    /// The frame would create a topic, and the server holds as many as it
+    /// may (`--max-topics`). Retry later.
+    TooManyTopics,
+    /// The sender already runs as many operations and streams as one user
+    /// may (`--max-jobs-per-user`); wait for one to end.
+    TooManyJobs,
+    /// The server is over its memory budget: no new topics, jobs or
+    /// connections until usage falls. Retry later.
+    OverBudget,
 }
 
 impl ErrorCode {
     /// Every code, for docs and tests.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::BadJson,
         ErrorCode::BadFrame,
         ErrorCode::UnknownType,
@@ -59,6 +68,9 @@ impl ErrorCode {
         ErrorCode::Unauthorized,
         ErrorCode::RateLimited,
         ErrorCode::Unavailable,
+        ErrorCode::TooManyTopics,
+        ErrorCode::TooManyJobs,
+        ErrorCode::OverBudget,
     ];
 
     /// The wire spelling of the code.
@@ -79,6 +91,9 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::TooManyTopics => "too_many_topics",
+            ErrorCode::TooManyJobs => "too_many_jobs",
+            ErrorCode::OverBudget => "over_budget",
         }
     }
 }
@@ -90,13 +105,15 @@ pub mod close {
     /// The server is shutting down; reconnect (to another node) later.
     pub const GOING_AWAY: u16 = 1001;
     /// Policy violation: the client kept flooding past the rate limit, or
-    /// opened more connections than its user may hold.
+    /// opened more connections than its user (or, for guests, its address)
+    /// may hold.
     pub const POLICY: u16 = 1008;
     /// A frame larger than the configured maximum.
     pub const TOO_BIG: u16 = 1009;
     /// No frame from the client within the heartbeat deadline.
     pub const HEARTBEAT_TIMEOUT: u16 = 4000;
-    /// The server is at its connection limit; try again later.
+    /// The server is at its connection limit or over its memory budget;
+    /// try again later.
     pub const TRY_AGAIN_LATER: u16 = 1013;
     /// The client could not keep up with its outbound queue.
     pub const SLOW_CONSUMER: u16 = 4001;

@@ -60,6 +60,45 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(0..=86_400_000))]
     pub history_ms: u64,
 
+    /// Bytes of history kept per topic (besides the count and age bounds;
+    /// the oldest messages go first).
+    #[arg(long, env = "TIDINGS_HISTORY_BYTES", default_value_t = 4 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(0..=1_073_741_824))]
+    pub history_bytes: u64,
+
+    /// Bytes of history kept over all topics; past it the oldest messages
+    /// of any topic go first.
+    #[arg(long, env = "TIDINGS_HISTORY_TOTAL_BYTES", default_value_t = 256 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(0..=1_099_511_627_776))]
+    pub history_total_bytes: u64,
+
+    /// Bytes of operation and stream state kept over all topics (the
+    /// text of streams so far, finished jobs kept for late joiners); past
+    /// it the oldest finished jobs go first.
+    #[arg(long, env = "TIDINGS_RETAINED_TOTAL_BYTES", default_value_t = 32 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(65_536..=1_099_511_627_776))]
+    pub retained_total_bytes: u64,
+
+    /// Longest text of one stream (bytes); a stream that would pass it
+    /// ends with a `stream_error`.
+    #[arg(long, env = "TIDINGS_MAX_STREAM_BYTES", default_value_t = 256 * 1024,
+          value_parser = clap::value_parser!(u64).range(1_024..=67_108_864))]
+    pub max_stream_bytes: u64,
+
+    /// The memory budget (bytes) over history, retained job state,
+    /// outbound queues and SSE buffers. Past it new connections are
+    /// refused (1013), new topics and jobs too (`over_budget`), history
+    /// gives way first, and `/healthz` says `degraded`.
+    #[arg(long, env = "TIDINGS_MEMORY_BUDGET", default_value_t = 512 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1_048_576..=1_099_511_627_776))]
+    pub memory_budget: u64,
+
+    /// Topics in all; a frame that would create one more is refused
+    /// (`too_many_topics`).
+    #[arg(long, env = "TIDINGS_MAX_TOPICS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub max_topics: u64,
+
     /// A re-sent frame with an id seen within this window is acked again
     /// without a second effect (ms).
     #[arg(long, env = "TIDINGS_DEDUPE_WINDOW_MS", default_value_t = 300_000,
@@ -75,6 +114,12 @@ pub struct Config {
     #[arg(long, env = "TIDINGS_MAX_FRAME_BYTES", default_value_t = 65_536,
           value_parser = clap::value_parser!(u64).range(1024..=16_777_216))]
     pub max_frame_bytes: u64,
+
+    /// Largest WebSocket message accepted from a guest (bytes; token
+    /// holders get `--max-frame-bytes`).
+    #[arg(long, env = "TIDINGS_GUEST_MAX_FRAME_BYTES", default_value_t = 16_384,
+          value_parser = clap::value_parser!(u64).range(256..=16_777_216))]
+    pub guest_max_frame_bytes: u64,
 
     /// Longest topic name accepted (bytes, at most 1024). The characters
     /// are fixed by the protocol: A-Z a-z 0-9 : _ - . @
@@ -102,7 +147,8 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub assistant_tokens_per_sec: u64,
 
-    /// Operations or streams running at once, in all topics.
+    /// Operations or streams started by users running at once, in all
+    /// topics (the HTTP API's have their own bound, `--max-api-jobs`).
     #[arg(long, env = "TIDINGS_MAX_RUNNING_JOBS", default_value_t = 100,
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub max_running_jobs: u64,
@@ -155,6 +201,18 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub rate_limit_burst: u64,
 
+    /// Bytes per second one connection may send on average (frames past
+    /// it get `rate_limited`, like frames past the frame rate).
+    #[arg(long, env = "TIDINGS_RATE_LIMIT_BYTES_PER_SEC", default_value_t = 65_536,
+          value_parser = clap::value_parser!(u64).range(1_024..=1_073_741_824))]
+    pub rate_limit_bytes_per_sec: u64,
+
+    /// Bytes one connection may send in a burst (at least
+    /// `--max-frame-bytes`).
+    #[arg(long, env = "TIDINGS_RATE_LIMIT_BYTES_BURST", default_value_t = 262_144,
+          value_parser = clap::value_parser!(u64).range(1_024..=1_073_741_824))]
+    pub rate_limit_bytes_burst: u64,
+
     /// Frames refused in a row before the connection is closed with 1008.
     #[arg(long, env = "TIDINGS_RATE_LIMIT_STRIKES", default_value_t = 50,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
@@ -169,6 +227,29 @@ pub struct Config {
     #[arg(long, env = "TIDINGS_MAX_CONNECTIONS_PER_USER", default_value_t = 16,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections_per_user: u64,
+
+    /// Guest connections from one client address; more are refused
+    /// (1008). Token holders are bounded per user instead.
+    #[arg(long, env = "TIDINGS_MAX_GUEST_CONNECTIONS_PER_IP", default_value_t = 32,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_guest_connections_per_ip: u64,
+
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` header names the
+    /// client's address (comma-separated IPs). From any other peer the
+    /// headers are ignored and the peer's address counts.
+    #[arg(long, env = "TIDINGS_TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
+
+    /// Operations or streams one user (or guest) may run at once.
+    #[arg(long, env = "TIDINGS_MAX_JOBS_PER_USER", default_value_t = 3,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_jobs_per_user: u64,
+
+    /// Operations or streams the HTTP API (backends) may run at once; they
+    /// do not count against users' slots.
+    #[arg(long, env = "TIDINGS_MAX_API_JOBS", default_value_t = 1_000,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_api_jobs: u64,
 
     /// Finished operations and streams kept per topic for late joiners.
     #[arg(long, env = "TIDINGS_RETAINED_PER_TOPIC", default_value_t = 10,
@@ -297,6 +378,12 @@ impl Config {
         if self.guest_topics.iter().any(|p| p.trim().is_empty()) {
             return Err("--guest-topics has an empty pattern".into());
         }
+        if self.rate_limit_bytes_burst < self.max_frame_bytes {
+            return Err(format!(
+                "--rate-limit-bytes-burst ({}) must be at least --max-frame-bytes ({})",
+                self.rate_limit_bytes_burst, self.max_frame_bytes
+            ));
+        }
         if self.heartbeat_timeout_ms <= self.heartbeat_interval_ms {
             return Err(format!(
                 "--heartbeat-timeout-ms ({}) must be greater than --heartbeat-interval-ms ({})",
@@ -322,6 +409,14 @@ impl Config {
     }
     pub fn typing_ttl(&self) -> Duration {
         Duration::from_millis(self.typing_ttl_ms)
+    }
+    /// Largest message accepted from this sender.
+    pub fn max_frame_for(&self, guest: bool) -> usize {
+        if guest {
+            self.guest_max_frame_bytes.min(self.max_frame_bytes) as usize
+        } else {
+            self.max_frame_bytes as usize
+        }
     }
 }
 

@@ -117,11 +117,12 @@ impl ConnHandle {
         limits: Limits,
         kill: CancellationToken,
         stats: Arc<Stats>,
+        budget: Arc<super::budget::MemoryBudget>,
     ) -> Self {
         ConnHandle {
             id,
             user,
-            lanes: Arc::new(Mutex::new(Lanes::new(limits))),
+            lanes: Arc::new(Mutex::new(Lanes::with_budget(limits, budget))),
             wake: Arc::new(Notify::new()),
             drained: Arc::new(Notify::new()),
             kill,

@@ -8,11 +8,13 @@ use super::conn_handle::{ConnHandle, DisconnectReason};
 use super::dispatch::{self, Subscriptions};
 use super::hub::now_ms;
 use super::lanes::Limits;
-use super::rate::{RateLimiter, Verdict};
+use super::limits::Refused;
+use super::rate::{Limit, RateLimiter, RateLimits, Verdict};
 use super::state::AppState;
 use crate::protocol::*;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use std::net::IpAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
@@ -44,16 +46,22 @@ pub fn serve(
     socket: WebSocket,
     state: AppState,
     initial: Initial,
+    client_ip: Option<IpAddr>,
 ) -> impl Future<Output = ()> + Send {
     let (sink, stream) = socket.split();
-    serve_halves(sink, stream, state, initial)
+    serve_halves(sink, stream, state, initial, client_ip)
 }
 
 /// The whole life of a connection over any transport that carries
 /// WebSocket-shaped messages (the socket itself, or the SSE fallback's
 /// channels): the auth gate, the connection limits, then [`serve_split`].
-pub async fn serve_halves<W, R>(mut sink: W, mut stream: R, state: AppState, initial: Initial)
-where
+pub async fn serve_halves<W, R>(
+    mut sink: W,
+    mut stream: R,
+    state: AppState,
+    initial: Initial,
+    client_ip: Option<IpAddr>,
+) where
     W: Sink<Message> + Unpin + Send + 'static,
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
@@ -69,11 +77,33 @@ where
             }
         }
     };
-    let _permit = match state.limits.acquire(&access.user.id) {
+    let admitted = if state.budget.over() {
+        Err(Refused::OverBudget)
+    } else {
+        let guest_ip = client_ip.filter(|_| access.guest);
+        state.limits.acquire(&access.user.id, guest_ip)
+    };
+    let _permit = match admitted {
         Ok(permit) => permit,
-        Err(refused) => return Box::pin(gate::refuse_limit(&mut sink, refused)).await,
+        Err(refused) => {
+            count_refusal(&state, refused);
+            return Box::pin(gate::refuse_limit(&mut sink, refused)).await;
+        }
     };
     serve_split(sink, stream, &state, access).await;
+}
+
+fn count_refusal(state: &AppState, refused: Refused) {
+    let r = &state.hub.stats.refused;
+    let (counter, reason) = match refused {
+        Refused::OverBudget => (&r.memory_budget, "memory_budget"),
+        Refused::TooManyFromAddress => (&r.guest_address_limit, "guest_address_limit"),
+        Refused::TooManyConnections | Refused::TooManyForUser => {
+            (&r.connection_limit, "connection_limit")
+        }
+    };
+    counter.fetch_add(1, Relaxed);
+    metrics::counter!("tidings_refused_total", "reason" => reason).increment(1);
 }
 
 /// Queues the `welcome` frame (a plain function, so the frame is not kept
@@ -112,6 +142,7 @@ where
         limits,
         state.shutdown.child_token(),
         stats.clone(),
+        state.budget.clone(),
     );
     welcome(&conn, state);
     state.hub.add_connection(&conn);
@@ -176,12 +207,16 @@ where
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
     let deadline = state.config.heartbeat_timeout();
-    let max = state.config.max_frame_bytes as usize;
+    let max = state.config.max_frame_for(access.guest);
     let c = &state.config;
     let mut rate = RateLimiter::new(
-        c.rate_limit_per_sec,
-        c.rate_limit_burst,
-        c.rate_limit_strikes,
+        RateLimits {
+            frames_per_sec: c.rate_limit_per_sec,
+            frames_burst: c.rate_limit_burst,
+            bytes_per_sec: c.rate_limit_bytes_per_sec,
+            bytes_burst: c.rate_limit_bytes_burst,
+            max_strikes: c.rate_limit_strikes,
+        },
         std::time::Instant::now(),
     );
     loop {
@@ -217,16 +252,25 @@ where
             Ok(Some(Ok(msg))) => msg,
         };
         state.hub.stats.frames_in.fetch_add(1, Relaxed);
-        if matches!(msg, Message::Text(_) | Message::Binary(_)) {
-            match rate.check(std::time::Instant::now()) {
+        let size = match &msg {
+            Message::Text(t) => Some(t.len()),
+            Message::Binary(b) => Some(b.len()),
+            _ => None,
+        };
+        if let Some(size) = size {
+            if size > max {
+                return DisconnectReason::TooLarge;
+            }
+            match rate.check(std::time::Instant::now(), size) {
                 Verdict::Allow => {}
-                Verdict::Refuse => {
-                    dispatch::send_error(
-                        conn,
-                        ErrorCode::RateLimited,
-                        "too many frames; slow down".into(),
-                        None,
-                    );
+                Verdict::Refuse(limit) => {
+                    let r = &state.hub.stats.refused;
+                    let (counter, message) = match limit {
+                        Limit::Frames => (&r.frame_rate, "too many frames; slow down"),
+                        Limit::Bytes => (&r.byte_rate, "too many bytes per second; slow down"),
+                    };
+                    counter.fetch_add(1, Relaxed);
+                    dispatch::send_error(conn, ErrorCode::RateLimited, message.into(), None);
                     continue;
                 }
                 Verdict::Disconnect => return DisconnectReason::RateLimited,

@@ -60,7 +60,7 @@ pub async fn refuse_auth<W: Sink<Message> + Unpin>(
 
 /// Past a connection limit: `error` (`limit_reached`), then close.
 pub async fn refuse_limit<W: Sink<Message> + Unpin>(sink: &mut W, refused: Refused) {
-    let (message, code, reason) = match refused {
+    let (message, close_code, reason) = match refused {
         Refused::TooManyConnections => (
             "the server is at its connection limit; try again later",
             close::TRY_AGAIN_LATER,
@@ -71,9 +71,23 @@ pub async fn refuse_limit<W: Sink<Message> + Unpin>(sink: &mut W, refused: Refus
             close::POLICY,
             "too many connections for this user",
         ),
+        Refused::TooManyFromAddress => (
+            "too many guest connections from this address",
+            close::POLICY,
+            "too many guest connections from this address",
+        ),
+        Refused::OverBudget => (
+            "the server is over its memory budget; try again later",
+            close::TRY_AGAIN_LATER,
+            "over memory budget",
+        ),
     };
-    error(sink, ErrorCode::LimitReached, message, None).await;
-    close(sink, code, reason).await;
+    let code = match refused {
+        Refused::OverBudget => ErrorCode::OverBudget,
+        _ => ErrorCode::LimitReached,
+    };
+    error(sink, code, message, None).await;
+    close(sink, close_code, reason).await;
 }
 
 /// Waits for an `auth` frame (other frames are answered `unauthorized`).

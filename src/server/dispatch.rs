@@ -7,6 +7,7 @@ use super::auth::Access;
 use super::conn_handle::ConnHandle;
 use super::dedupe::Applied;
 use super::hub::{SubscribeRequest, now_ms};
+use super::jobs::JobRefused;
 use super::state::AppState;
 use super::{ops, streams, typing};
 use crate::protocol::*;
@@ -23,6 +24,29 @@ pub fn send_error(conn: &ConnHandle, code: ErrorCode, message: String, reference
         .with_priority(Priority::High);
     frame.reference = reference;
     conn.send_frame(&frame);
+}
+
+/// Sends an `error` frame answering `reference` that names its topic, so
+/// a client knows which subscription (or topic) was refused.
+fn send_topic_error(
+    conn: &ConnHandle,
+    code: ErrorCode,
+    message: &str,
+    reference: FrameId,
+    topic: Option<String>,
+) {
+    metrics::counter!("tidings_errors_total", "code" => code.as_str()).increment(1);
+    let mut refusal = Envelope::new(
+        ServerMsg::Error(ErrorBody {
+            code,
+            message: message.into(),
+        }),
+        now_ms(),
+    )
+    .with_ref(reference)
+    .with_priority(Priority::High);
+    refusal.topic = topic;
+    conn.send_frame(&refusal);
 }
 
 fn send_reply(conn: &ConnHandle, msg: ServerMsg, reference: FrameId, topic: Option<&str>) {
@@ -74,6 +98,32 @@ fn allowed(state: &AppState, access: &Access, msg: &ClientMsg, topic: &str) -> b
     }
 }
 
+/// Counts a refused job start; the code and message for the client.
+fn refused_job(state: &AppState, why: JobRefused) -> (ErrorCode, &'static str) {
+    let r = &state.hub.stats.refused;
+    let counter = match why {
+        JobRefused::PerUser => &r.user_job_limit,
+        JobRefused::OverBudget => &r.memory_budget,
+        JobRefused::Total | JobRefused::Api => &r.job_limit,
+    };
+    counter.fetch_add(1, Relaxed);
+    let (code, message) = why.error();
+    metrics::counter!("tidings_refused_total", "reason" => code.as_str()).increment(1);
+    (code, message)
+}
+
+/// True for frames that may create their topic (subject to the topic
+/// bounds, see `Hub::admit_topic`).
+fn creates_topic(msg: &ClientMsg) -> bool {
+    matches!(
+        msg,
+        ClientMsg::Subscribe(_)
+            | ClientMsg::Publish(_)
+            | ClientMsg::OperationStart(_)
+            | ClientMsg::StreamStart(_)
+    )
+}
+
 /// Handles one text frame from `conn`.
 pub async fn handle_text(
     state: &AppState,
@@ -99,21 +149,9 @@ pub async fn handle_text(
         &frame.msg,
         frame.topic.as_deref().unwrap_or_default(),
     ) {
-        metrics::counter!("tidings_errors_total", "code" => ErrorCode::Forbidden.as_str())
-            .increment(1);
-        // Name the topic, so a client knows which subscription was refused.
-        let mut refusal = Envelope::new(
-            ServerMsg::Error(ErrorBody {
-                code: ErrorCode::Forbidden,
-                message: "not allowed on this topic".into(),
-            }),
-            now_ms(),
-        )
-        .with_ref(id)
-        .with_priority(Priority::High);
-        refusal.topic = frame.topic.clone();
-        conn.send_frame(&refusal);
-        return;
+        let topic = frame.topic.clone();
+        let message = "not allowed on this topic";
+        return send_topic_error(conn, ErrorCode::Forbidden, message, id, topic);
     }
     if changes_state(&frame.msg)
         && let Some(applied) = state.dedupe.get(&id)
@@ -123,6 +161,13 @@ pub async fn handle_text(
     }
     let topic = frame.topic.as_deref().unwrap_or_default();
     let fail = |code: ErrorCode, message: &str| send_error(conn, code, message.into(), Some(id));
+    if creates_topic(&frame.msg)
+        && !topic.is_empty()
+        && let Err(why) = state.hub.admit_topic(topic)
+    {
+        let (code, message) = why.error();
+        return send_topic_error(conn, code, message, id, frame.topic.clone());
+    }
     let mut applied = Applied {
         topic: frame.topic.clone(),
         seq: None,
@@ -194,10 +239,10 @@ pub async fn handle_text(
         }
         ClientMsg::OperationStart(body) => ops::start_demo(state, topic, &conn.user, body.label)
             .map(drop)
-            .map_err(|c| (c, "too many jobs are running; try again later")),
-        ClientMsg::StreamStart(body) => streams::start_demo(state, topic, &body)
+            .map_err(|why| refused_job(state, why)),
+        ClientMsg::StreamStart(body) => streams::start_demo(state, topic, &conn.user, &body)
             .map(drop)
-            .map_err(|c| (c, "too many jobs are running; try again later")),
+            .map_err(|why| refused_job(state, why)),
         ClientMsg::OperationCancel(OperationRef { operation_id: job })
         | ClientMsg::StreamCancel(StreamRef { stream_id: job }) => {
             match state.jobs.cancel(job) {

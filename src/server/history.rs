@@ -1,7 +1,9 @@
 //! A topic's message history: the `seq` counter, the `epoch` (new each
 //! time a topic's history starts from nothing, e.g. after a restart), and
-//! the last messages, bounded by count and age, kept as the exact bytes
-//! that were sent so a replay is byte-identical and costs no encoding.
+//! the last messages, bounded by count, age and bytes, kept as the exact
+//! bytes that were sent so a replay is byte-identical and costs no
+//! encoding. The bound over all topics is the hub's (it evicts the oldest
+//! messages of any topic through [`History::evict_oldest`]).
 
 use crate::protocol::{GapBody, GapReason, Position};
 use axum::extract::ws::Utf8Bytes;
@@ -13,6 +15,16 @@ use std::time::{Duration, Instant};
 pub struct HistoryLimits {
     pub max_messages: usize,
     pub max_age: Duration,
+    /// Bytes kept (each message counts its length plus [`ENTRY_OVERHEAD`]).
+    pub max_bytes: usize,
+}
+
+/// What one kept message costs besides its bytes (its entry, the shared
+/// buffer's header), as counted against the byte bounds.
+pub const ENTRY_OVERHEAD: usize = 64;
+
+fn cost(bytes: &Utf8Bytes) -> usize {
+    bytes.len() + ENTRY_OVERHEAD
 }
 
 #[derive(Debug)]
@@ -28,6 +40,8 @@ pub struct History {
     epoch: String,
     seq: u64,
     entries: VecDeque<Entry>,
+    /// What `entries` cost, counted as [`cost`].
+    bytes: usize,
     limits: HistoryLimits,
 }
 
@@ -55,8 +69,37 @@ impl History {
             epoch: uuid::Uuid::new_v4().simple().to_string(),
             seq: 0,
             entries: VecDeque::new(),
+            bytes: 0,
             limits,
         }
+    }
+
+    /// Bytes the kept messages cost.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// When the oldest kept message was recorded.
+    pub fn oldest_at(&self) -> Option<Instant> {
+        self.entries.front().map(|e| e.at)
+    }
+
+    /// Drops the oldest kept message (a resume from before it gets a
+    /// `gap`); returns the bytes freed.
+    pub fn evict_oldest(&mut self) -> usize {
+        let freed = self.entries.pop_front().map_or(0, |e| cost(&e.bytes));
+        self.bytes -= freed;
+        if self.entries.is_empty() {
+            self.entries = VecDeque::new();
+        }
+        freed
+    }
+
+    fn start_over(&mut self, epoch: &str) {
+        self.epoch = epoch.to_string();
+        self.seq = 0;
+        self.entries = VecDeque::new();
+        self.bytes = 0;
     }
 
     pub fn epoch(&self) -> &str {
@@ -76,6 +119,7 @@ impl History {
     /// Records the message that got `next_seq()`.
     pub fn push(&mut self, bytes: Utf8Bytes, now: Instant) {
         self.seq += 1;
+        self.bytes += cost(&bytes);
         self.entries.push_back(Entry {
             seq: self.seq,
             at: now,
@@ -99,9 +143,7 @@ impl History {
         strict: bool,
     ) -> Recorded {
         if epoch != self.epoch {
-            self.epoch = epoch.to_string();
-            self.seq = 0;
-            self.entries.clear();
+            self.start_over(epoch);
         }
         if seq > self.seq {
             if strict && seq > self.seq + 1 {
@@ -110,11 +152,15 @@ impl History {
                 };
             }
             self.seq = seq;
+            self.bytes += cost(&bytes);
             self.entries.push_back(Entry { seq, at, bytes });
         } else {
             match self.entries.binary_search_by_key(&seq, |e| e.seq) {
                 Ok(_) => return Recorded::Duplicate,
-                Err(pos) => self.entries.insert(pos, Entry { seq, at, bytes }),
+                Err(pos) => {
+                    self.bytes += cost(&bytes);
+                    self.entries.insert(pos, Entry { seq, at, bytes })
+                }
             }
         }
         self.prune(at.max(Instant::now()));
@@ -125,24 +171,22 @@ impl History {
     /// when a topic is first loaded).
     pub fn sync_to(&mut self, epoch: &str, seq: u64) {
         if epoch != self.epoch {
-            self.epoch = epoch.to_string();
-            self.seq = 0;
-            self.entries.clear();
+            self.start_over(epoch);
         }
         self.seq = self.seq.max(seq);
     }
 
     /// Drops what is past the bounds.
     pub fn prune(&mut self, now: Instant) {
-        while self.entries.len() > self.limits.max_messages {
-            self.entries.pop_front();
+        while self.entries.len() > self.limits.max_messages || self.bytes > self.limits.max_bytes {
+            self.evict_oldest();
         }
         while self
             .entries
             .front()
             .is_some_and(|e| now.duration_since(e.at) > self.limits.max_age)
         {
-            self.entries.pop_front();
+            self.evict_oldest();
         }
     }
 
@@ -208,6 +252,7 @@ mod tests {
         History::new(HistoryLimits {
             max_messages: max,
             max_age: Duration::from_secs(300),
+            max_bytes: usize::MAX,
         })
     }
 
@@ -263,6 +308,7 @@ mod tests {
         let mut h = History::new(HistoryLimits {
             max_messages: 100,
             max_age: Duration::from_secs(60),
+            max_bytes: usize::MAX,
         });
         fill(&mut h, 3, t0);
         fill(&mut h, 2, t0 + Duration::from_secs(50));
@@ -329,5 +375,33 @@ mod tests {
             h.epoch(),
             "each history has its own epoch"
         );
+    }
+
+    #[test]
+    fn bytes_bound_evicts_oldest_and_resume_names_the_range() {
+        let now = Instant::now();
+        let mut h = History::new(HistoryLimits {
+            max_messages: 1000,
+            max_age: Duration::from_secs(300),
+            // Room for three 100-byte messages.
+            max_bytes: 3 * (100 + ENTRY_OVERHEAD),
+        });
+        for i in 1..=10u64 {
+            let seq = h.next_seq();
+            assert_eq!(seq, i);
+            h.push(Utf8Bytes::from(format!("{i:0>100}")), now);
+        }
+        assert_eq!(h.bytes(), 3 * (100 + ENTRY_OVERHEAD));
+        let r = h.replay(Some(&at(&h, 2)), 0, now);
+        let gap = r.gap.expect("gap");
+        assert_eq!((gap.from_seq, gap.to_seq), (3, Some(7)));
+        assert_eq!(r.frames.len(), 3);
+        assert_eq!(h.evict_oldest(), 100 + ENTRY_OVERHEAD);
+        assert_eq!(
+            h.evict_oldest() + h.evict_oldest(),
+            2 * (100 + ENTRY_OVERHEAD)
+        );
+        assert_eq!((h.bytes(), h.evict_oldest()), (0, 0));
+        assert!(h.is_empty() && h.oldest_at().is_none());
     }
 }

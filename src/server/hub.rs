@@ -10,6 +10,7 @@
 
 use super::backplane::events::BusKind;
 use super::backplane::{Backplane, Publish, Relay, Unavailable};
+use super::budget::MemoryBudget;
 use super::conn_handle::ConnHandle;
 use super::history::Recorded;
 use super::lanes::Lane;
@@ -25,6 +26,10 @@ use std::time::Instant;
 #[path = "hub_subscribe.rs"]
 mod subscribe;
 
+#[path = "hub_budget.rs"]
+mod budget;
+
+pub use budget::TopicRefused;
 pub use subscribe::SubscribeRequest;
 
 /// Current time in ms since the Unix epoch.
@@ -65,6 +70,17 @@ pub struct Hub {
     /// How long an idle topic (and so its epoch) is kept.
     idle_ttl: std::time::Duration,
     pub stats: Arc<Stats>,
+    /// What topics hold is counted here (history, retained job state).
+    pub budget: Arc<MemoryBudget>,
+    /// Topics at most (`--max-topics`; see [`Hub::admit_topic`]).
+    max_topics: usize,
+}
+
+/// Bounds of the hub as a whole.
+pub struct HubLimits {
+    /// How long an idle topic (and so its epoch) is kept.
+    pub idle_ttl: std::time::Duration,
+    pub max_topics: usize,
 }
 
 impl Hub {
@@ -72,23 +88,24 @@ impl Hub {
     /// forgotten after `idle_ttl`.
     pub fn new(
         backplane: Arc<dyn Backplane>,
-        idle_ttl: std::time::Duration,
+        limits: HubLimits,
         stats: Arc<Stats>,
+        budget: Arc<MemoryBudget>,
     ) -> Self {
         Hub {
             topics: Mutex::new(HashMap::new()),
             users: Mutex::new(HashMap::new()),
             relay: backplane.relay(),
             backplane,
-            idle_ttl,
+            idle_ttl: limits.idle_ttl,
             stats,
+            budget,
+            max_topics: limits.max_topics,
         }
     }
 
-    /// Runs `f` on the topic (created if needed) under the topic lock.
-    pub fn with_topic<R>(&self, topic: &str, f: impl FnOnce(&mut Topic) -> R) -> R {
-        let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
-        let t = topics.entry(topic.to_string()).or_insert_with(|| Topic {
+    fn new_topic(&self, topic: &str) -> Topic {
+        Topic {
             name: topic.to_string(),
             history: self.backplane.open(topic),
             last_active: Instant::now(),
@@ -101,9 +118,23 @@ impl Hub {
             remote: RemoteState::default(),
             relay: self.relay.clone(),
             loaded: false,
-        });
+            accounted: Default::default(),
+        }
+    }
+
+    /// Runs `f` on the topic (created if needed) under the topic lock,
+    /// then counts what it holds against the memory budget (evicting the
+    /// oldest data of any topic when a part is over).
+    pub fn with_topic<R>(&self, topic: &str, f: impl FnOnce(&mut Topic) -> R) -> R {
+        let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
+        let t = topics
+            .entry(topic.to_string())
+            .or_insert_with(|| self.new_topic(topic));
         t.last_active = Instant::now();
-        f(t)
+        let out = f(t);
+        self.settle(t);
+        self.enforce_budget(&mut topics);
+        out
     }
 
     /// Publishes a message to `topic` as frame `id` through the
@@ -290,8 +321,18 @@ impl Hub {
         let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
         topics.retain(|_, t| {
             t.history.prune(now);
-            !(t.is_idle() && now.duration_since(t.last_active) >= max_age)
+            self.settle(t);
+            let keep = !(t.is_idle() && now.duration_since(t.last_active) >= max_age);
+            if !keep {
+                self.release(t);
+            }
+            keep
         });
+        // A map keeps its capacity after removals: give it back once most
+        // of it is unused, so a swept spike of topics leaves no memory.
+        if topics.capacity() > 64 && topics.len() * 4 < topics.capacity() {
+            topics.shrink_to_fit();
+        }
     }
 
     /// Registers a live connection under its user.

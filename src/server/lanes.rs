@@ -13,8 +13,15 @@
 //! bounds them (and every answer to the client's own frames) is the
 //! reader's backpressure at half the budget ([`Lanes::backlogged`]).
 
+use super::budget::{MemoryBudget, Part};
 use axum::extract::ws::Utf8Bytes;
 use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// Outbound bytes are counted in the memory budget in steps of this, so
+/// the shared counter moves only when a queue grows or shrinks by a step
+/// (a connection's count is below its real use by less than one step).
+pub const BUDGET_STEP: usize = 4096;
 
 /// Which lane a frame takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +76,9 @@ pub struct Lanes {
     frames: usize,
     bytes: usize,
     limits: Limits,
+    /// Where `bytes` is counted (in [`BUDGET_STEP`]s), and how much of it.
+    budget: Option<Arc<MemoryBudget>>,
+    accounted: usize,
 }
 
 impl Lanes {
@@ -80,6 +90,25 @@ impl Lanes {
             frames: 0,
             bytes: 0,
             limits,
+            budget: None,
+            accounted: 0,
+        }
+    }
+
+    /// A queue whose bytes count in `budget`'s outbound part.
+    pub fn with_budget(limits: Limits, budget: Arc<MemoryBudget>) -> Self {
+        let mut lanes = Lanes::new(limits);
+        lanes.budget = Some(budget);
+        lanes
+    }
+
+    /// Brings the budget's count of this queue up to date.
+    fn settle(&mut self) {
+        let Some(budget) = &self.budget else { return };
+        let now = self.bytes / BUDGET_STEP * BUDGET_STEP;
+        if now != self.accounted {
+            budget.adjust(Part::Outbound, self.accounted, now);
+            self.accounted = now;
         }
     }
 
@@ -115,6 +144,12 @@ impl Lanes {
 
     /// Queues a frame under the budget.
     pub fn push(&mut self, out: Outbound) -> Pushed {
+        let pushed = self.push_inner(out);
+        self.settle();
+        pushed
+    }
+
+    fn push_inner(&mut self, out: Outbound) -> Pushed {
         let len = out.bytes.len();
         if out.lane == Lane::Replay {
             self.ordered[Lane::Replay as usize].push_back(out.bytes);
@@ -151,6 +186,14 @@ impl Lanes {
 
     /// The next frame to write, by lane order.
     pub fn pop(&mut self) -> Option<Utf8Bytes> {
+        let next = self.pop_inner();
+        if next.is_some() {
+            self.settle();
+        }
+        next
+    }
+
+    fn pop_inner(&mut self) -> Option<Utf8Bytes> {
         if self.ordered[..Lane::Replay as usize]
             .iter()
             .all(VecDeque::is_empty)
@@ -180,9 +223,43 @@ impl Lanes {
     }
 }
 
+impl Drop for Lanes {
+    fn drop(&mut self) {
+        if let Some(budget) = &self.budget {
+            budget.sub(Part::Outbound, self.accounted);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn queued_bytes_count_in_the_budget_in_steps() {
+        let budget = MemoryBudget::unlimited();
+        let mut l = Lanes::with_budget(
+            Limits {
+                max_frames: 100,
+                max_bytes: 1 << 20,
+            },
+            budget.clone(),
+        );
+        let frame = "x".repeat(1000);
+        for _ in 0..9 {
+            l.push(out(&frame, Lane::Normal, None));
+        }
+        assert_eq!(budget.used(Part::Outbound), 2 * BUDGET_STEP, "9000 bytes");
+        l.pop();
+        l.pop();
+        assert_eq!(budget.used(Part::Outbound), BUDGET_STEP, "7000 bytes");
+        drop(l);
+        assert_eq!(
+            budget.used(Part::Outbound),
+            0,
+            "a closed queue counts nothing"
+        );
+    }
 
     fn out(text: &str, lane: Lane, key: Option<&str>) -> Outbound {
         Outbound {

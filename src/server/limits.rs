@@ -1,7 +1,10 @@
-//! Connection limits: how many connections in total and per user. A
-//! permit is held for the life of a connection and released on drop.
+//! Connection limits: how many connections in total, per user, and per
+//! client address for guests (who choose their own ids, so only their
+//! address tells them apart). A permit is held for the life of a
+//! connection and released on drop.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 /// Why a connection was refused.
@@ -9,12 +12,17 @@ use std::sync::{Arc, Mutex};
 pub enum Refused {
     TooManyConnections,
     TooManyForUser,
+    /// Too many guest connections from one client address.
+    TooManyFromAddress,
+    /// The server is over its memory budget (not a count: see `budget.rs`).
+    OverBudget,
 }
 
 #[derive(Default)]
 struct Counts {
     total: usize,
     per_user: HashMap<String, usize>,
+    guests_per_ip: HashMap<IpAddr, usize>,
 }
 
 /// Shared counters with their bounds.
@@ -23,25 +31,29 @@ pub struct ConnectionLimits {
     counts: Arc<Mutex<Counts>>,
     max_total: usize,
     max_per_user: usize,
+    max_guests_per_ip: usize,
 }
 
 /// Held while a connection lives.
 pub struct Permit {
     counts: Arc<Mutex<Counts>>,
     user: String,
+    guest_ip: Option<IpAddr>,
 }
 
 impl ConnectionLimits {
-    pub fn new(max_total: usize, max_per_user: usize) -> Self {
+    pub fn new(max_total: usize, max_per_user: usize, max_guests_per_ip: usize) -> Self {
         ConnectionLimits {
             counts: Arc::default(),
             max_total,
             max_per_user,
+            max_guests_per_ip,
         }
     }
 
-    /// A permit for one more connection of `user`, if within bounds.
-    pub fn acquire(&self, user: &str) -> Result<Permit, Refused> {
+    /// A permit for one more connection of `user` (a guest from
+    /// `guest_ip`, if it is one), if within bounds.
+    pub fn acquire(&self, user: &str, guest_ip: Option<IpAddr>) -> Result<Permit, Refused> {
         let mut c = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         if c.total >= self.max_total {
             return Err(Refused::TooManyConnections);
@@ -50,11 +62,19 @@ impl ConnectionLimits {
         if mine >= self.max_per_user {
             return Err(Refused::TooManyForUser);
         }
+        if let Some(ip) = guest_ip {
+            let from_ip = c.guests_per_ip.entry(ip).or_insert(0);
+            if *from_ip >= self.max_guests_per_ip {
+                return Err(Refused::TooManyFromAddress);
+            }
+            *from_ip += 1;
+        }
         c.total += 1;
         c.per_user.insert(user.to_string(), mine + 1);
         Ok(Permit {
             counts: self.counts.clone(),
             user: user.to_string(),
+            guest_ip,
         })
     }
 
@@ -73,6 +93,14 @@ impl Drop for Permit {
                 c.per_user.remove(&self.user);
             }
         }
+        if let Some(ip) = self.guest_ip
+            && let Some(n) = c.guests_per_ip.get_mut(&ip)
+        {
+            *n -= 1;
+            if *n == 0 {
+                c.guests_per_ip.remove(&ip);
+            }
+        }
     }
 }
 
@@ -82,14 +110,40 @@ mod tests {
 
     #[test]
     fn bounds_total_and_per_user_and_releases_on_drop() {
-        let limits = ConnectionLimits::new(3, 2);
-        let a1 = limits.acquire("a").unwrap();
-        let _a2 = limits.acquire("a").unwrap();
-        assert_eq!(limits.acquire("a").err(), Some(Refused::TooManyForUser));
-        let _b1 = limits.acquire("b").unwrap();
-        assert_eq!(limits.acquire("c").err(), Some(Refused::TooManyConnections));
+        let limits = ConnectionLimits::new(3, 2, 10);
+        let a1 = limits.acquire("a", None).unwrap();
+        let _a2 = limits.acquire("a", None).unwrap();
+        assert_eq!(
+            limits.acquire("a", None).err(),
+            Some(Refused::TooManyForUser)
+        );
+        let _b1 = limits.acquire("b", None).unwrap();
+        assert_eq!(
+            limits.acquire("c", None).err(),
+            Some(Refused::TooManyConnections)
+        );
         drop(a1);
-        assert!(limits.acquire("a").is_ok());
+        assert!(limits.acquire("a", None).is_ok());
         assert_eq!(limits.total(), 2, "the temporary permit was dropped again");
+    }
+
+    #[test]
+    fn guests_are_bounded_per_address_whatever_their_ids() {
+        let limits = ConnectionLimits::new(100, 10, 2);
+        let here: IpAddr = "10.0.0.1".parse().unwrap();
+        let there: IpAddr = "10.0.0.2".parse().unwrap();
+        let g1 = limits.acquire("guest-1", Some(here)).unwrap();
+        let _g2 = limits.acquire("guest-2", Some(here)).unwrap();
+        assert_eq!(
+            limits.acquire("guest-3", Some(here)).err(),
+            Some(Refused::TooManyFromAddress)
+        );
+        assert!(limits.acquire("guest-3", Some(there)).is_ok());
+        assert!(
+            limits.acquire("user-x", None).is_ok(),
+            "token holders: per user"
+        );
+        drop(g1);
+        assert!(limits.acquire("guest-4", Some(here)).is_ok());
     }
 }

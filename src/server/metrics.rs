@@ -3,8 +3,9 @@
 //!
 //! Counters and histograms are recorded where things happen (frames in by
 //! type, frames out, fan-out latency, dropped ephemeral frames, disconnects
-//! by reason, HTTP API requests by route and status); gauges (connections,
-//! subscriptions, topics) are read from the hub when scraped.
+//! by reason, refusals by reason, HTTP API requests by route and status);
+//! gauges (connections, subscriptions, topics, each memory budget part's
+//! use and limit) are read when scraped.
 
 use super::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
@@ -43,6 +44,16 @@ pub async fn render(State(state): State<AppState>) -> Response {
     metrics::gauge!("tidings_subscriptions").set(state.hub.subscription_count() as f64);
     metrics::gauge!("tidings_topics").set(state.hub.topic_count() as f64);
     metrics::gauge!("tidings_running_jobs").set(state.jobs.running() as f64);
+    let budget = &state.budget;
+    for part in crate::server::budget::Part::ALL {
+        let name = part.name();
+        metrics::gauge!("tidings_memory_used_bytes", "part" => name).set(budget.used(part) as f64);
+        let limit = budget.limit(part).min(budget.budget());
+        metrics::gauge!("tidings_memory_limit_bytes", "part" => name).set(limit as f64);
+    }
+    metrics::gauge!("tidings_memory_used_bytes", "part" => "total").set(budget.total() as f64);
+    metrics::gauge!("tidings_memory_limit_bytes", "part" => "total").set(budget.budget() as f64);
+    metrics::gauge!("tidings_memory_over_budget").set(if budget.over() { 1.0 } else { 0.0 });
     (
         [("content-type", "text/plain; version=0.0.4")],
         install().render(),

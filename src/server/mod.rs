@@ -8,6 +8,8 @@ pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod backplane;
+pub mod budget;
+pub mod client_addr;
 pub mod config;
 pub mod conn_handle;
 pub mod connection;
@@ -124,9 +126,18 @@ pub(crate) fn initial_for(params: &ConnectParams, state: &AppState) -> connectio
     }
 }
 
+/// The TCP peer of a request, when the server was started with connect
+/// info (as [`run`] does).
+pub(crate) fn peer_of(extensions: &axum::http::Extensions) -> Option<std::net::SocketAddr> {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0)
+}
+
 async fn ws_handler(
     ws: WebSocketUpgrade,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     Query(params): Query<ConnectParams>,
     State(state): State<AppState>,
 ) -> Response {
@@ -134,6 +145,7 @@ async fn ws_handler(
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
     let initial = initial_for(&params, &state);
+    let ip = client_addr::client_ip(peer_of(&extensions), &headers, &state.config.trusted_proxy);
     let max = state.config.max_frame_bytes as usize;
     let tracker = state.tracker.clone();
     // Read up to twice the limit so an oversized message can be answered
@@ -146,12 +158,20 @@ async fn ws_handler(
         .write_buffer_size(WS_WRITE_BUFFER)
         .max_message_size(max * 2)
         .max_frame_size(max * 2)
-        .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, state, initial)))
+        .on_upgrade(move |socket| {
+            tracker.track_future(connection::serve(socket, state, initial, ip))
+        })
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    let status = if state.budget.over() {
+        "degraded"
+    } else {
+        "ok"
+    };
     Json(serde_json::json!({
-        "status": "ok",
+        "status": status,
+        "memory": state.budget.report(),
         "protocol_version": crate::protocol::PROTOCOL_VERSION,
         "topics": state.hub.topic_count(),
         "running_jobs": state.jobs.running(),
@@ -252,9 +272,12 @@ pub async fn run(
     });
     let signal = token.clone();
     let server = tokio::spawn(
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move { signal.cancelled().await })
-            .into_future(),
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { signal.cancelled().await })
+        .into_future(),
     );
     tokio::select! {
         _ = shutdown => {}

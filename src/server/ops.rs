@@ -2,6 +2,7 @@
 //! state kept in the topic for late joiners.
 
 use super::hub::now_ms;
+use super::jobs::{JobRefused, Owner};
 use super::state::AppState;
 use crate::protocol::*;
 use std::time::Duration;
@@ -23,10 +24,11 @@ pub fn start_demo(
     topic: &str,
     user: &User,
     label: Option<String>,
-) -> Result<OperationId, ErrorCode> {
+) -> Result<OperationId, JobRefused> {
     let id = uuid::Uuid::new_v4();
     let cancel = state.shutdown.child_token();
-    state.jobs.register(id, topic, cancel.clone())?;
+    let owner = Owner::User(user.id.clone());
+    state.jobs.register(id, topic, cancel.clone(), owner)?;
     let total = Duration::from_millis(state.config.demo_job_ms);
     let label: String = label
         .unwrap_or_else(|| "Demo job".into())

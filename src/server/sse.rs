@@ -27,6 +27,7 @@ fn forbidden_origin() -> ApiError {
 /// `auth` frame first): opens a session and streams its frames.
 pub async fn open(
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     Query(params): Query<ConnectParams>,
     State(state): State<AppState>,
 ) -> Response {
@@ -34,6 +35,8 @@ pub async fn open(
         return forbidden_origin().into_response();
     }
     let initial = initial_for(&params, &state);
+    let peer = super::peer_of(&extensions);
+    let ip = super::client_addr::client_ip(peer, &headers, &state.config.trusted_proxy);
     let Ok(Opened {
         id,
         sink,
@@ -54,6 +57,7 @@ pub async fn open(
         inbound,
         state.clone(),
         initial,
+        ip,
     ));
     let session = Event::default()
         .event("session")
@@ -136,7 +140,8 @@ pub async fn post(
         ));
     }
     for frame in frames {
-        let message = Ok(Message::Text(frame.into()));
+        let metered = super::sse_sessions::Metered::new(&state.budget, frame.len());
+        let message = (Ok(Message::Text(frame.into())), metered);
         match tokio::time::timeout(SSE_POST_WAIT, inbound.send(message)).await {
             Ok(Ok(())) => {}
             Ok(Err(_)) => return Err(not_found()),

@@ -6,6 +6,7 @@
 //! acks, slow-consumer rules). A session lives exactly as long as its
 //! event stream: dropping the stream's [`SessionGuard`] forgets the id.
 
+use super::budget::{MemoryBudget, Part};
 use axum::extract::ws::Message;
 use futures_util::Stream;
 use std::collections::HashMap;
@@ -29,8 +30,32 @@ pub const SSE_MAX_BATCH: usize = 32;
 /// 503 (`busy`); the client re-sends unacknowledged frames.
 pub const SSE_POST_WAIT: Duration = Duration::from_secs(5);
 
-/// What the connection reads: client frames as WebSocket messages.
-pub type Inbound = mpsc::Sender<Result<Message, axum::Error>>;
+/// What the connection reads: client frames as WebSocket messages, each
+/// counted in the memory budget's `sse` part while it waits.
+pub type Inbound = mpsc::Sender<(Result<Message, axum::Error>, Metered)>;
+
+/// Bytes of one waiting frame, counted in the budget until it is dropped
+/// (read by the connection, or thrown away with the session).
+pub struct Metered {
+    budget: Arc<MemoryBudget>,
+    bytes: usize,
+}
+
+impl Metered {
+    pub fn new(budget: &Arc<MemoryBudget>, bytes: usize) -> Self {
+        budget.add(Part::Sse, bytes);
+        Metered {
+            budget: budget.clone(),
+            bytes,
+        }
+    }
+}
+
+impl Drop for Metered {
+    fn drop(&mut self) {
+        self.budget.sub(Part::Sse, self.bytes);
+    }
+}
 /// The reading half handed to the connection.
 pub type InboundStream = Pin<Box<dyn Stream<Item = Result<Message, axum::Error>> + Send>>;
 
@@ -107,7 +132,7 @@ impl SseSessions {
         }
         let inbound: InboundStream =
             Box::pin(futures_util::stream::unfold(in_rx, |mut rx| async move {
-                rx.recv().await.map(|m| (m, rx))
+                rx.recv().await.map(|(m, _metered)| (m, rx))
             }));
         Ok(Opened {
             guard: SessionGuard {

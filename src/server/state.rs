@@ -3,11 +3,12 @@
 use super::auth::Auth;
 use super::backplane::redis::{RedisBackplane, RedisSettings};
 use super::backplane::{Backplane, InMemory};
+use super::budget::MemoryBudget;
 use super::config::Config;
 use super::dedupe::Dedupe;
 use super::history::HistoryLimits;
-use super::hub::Hub;
-use super::jobs::Jobs;
+use super::hub::{Hub, HubLimits};
+use super::jobs::{JobLimits, Jobs};
 use super::limits::ConnectionLimits;
 use super::stats::Stats;
 use axum::extract::FromRef;
@@ -24,6 +25,9 @@ pub struct AppState {
     /// The Redis backplane, when `--redis-url` is set.
     pub redis: Option<Arc<RedisBackplane>>,
     pub jobs: Arc<Jobs>,
+    /// The memory budget every part counts against (also held by the hub,
+    /// the jobs and each connection's queue).
+    pub budget: Arc<MemoryBudget>,
     /// Ids of applied frames, so retries have one effect.
     pub dedupe: Arc<Dedupe>,
     /// Token signing and checking.
@@ -61,7 +65,13 @@ impl AppState {
         let limits = HistoryLimits {
             max_messages: config.history_messages as usize,
             max_age: std::time::Duration::from_millis(config.history_ms),
+            max_bytes: config.history_bytes as usize,
         };
+        let budget = MemoryBudget::new(
+            config.memory_budget as usize,
+            config.history_total_bytes as usize,
+            config.retained_total_bytes as usize,
+        );
         let (backplane, redis): (Arc<dyn Backplane>, Option<Arc<RedisBackplane>>) =
             match &config.redis_url {
                 None => (Arc::new(InMemory { limits }), None),
@@ -86,13 +96,26 @@ impl AppState {
             limits: ConnectionLimits::new(
                 config.max_connections as usize,
                 config.max_connections_per_user as usize,
+                config.max_guest_connections_per_ip as usize,
             ),
             hub: Arc::new(Hub::new(
                 backplane,
-                std::time::Duration::from_millis(config.history_ms),
+                HubLimits {
+                    idle_ttl: std::time::Duration::from_millis(config.history_ms),
+                    max_topics: config.max_topics as usize,
+                },
                 Arc::new(Stats::default()),
+                budget.clone(),
             )),
-            jobs: Arc::new(Jobs::new(config.max_running_jobs as usize)),
+            jobs: Arc::new(Jobs::new(
+                JobLimits {
+                    max_running: config.max_running_jobs as usize,
+                    per_user: config.max_jobs_per_user as usize,
+                    max_api: config.max_api_jobs as usize,
+                },
+                budget.clone(),
+            )),
+            budget,
             dedupe: Arc::new(Dedupe::new(
                 config.dedupe_capacity as usize,
                 std::time::Duration::from_millis(config.dedupe_window_ms),

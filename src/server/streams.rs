@@ -4,6 +4,7 @@
 
 use super::demo_text;
 use super::hub::now_ms;
+use super::jobs::{JobRefused, Owner};
 use super::state::AppState;
 use super::topic::StreamSnapshot;
 use crate::protocol::*;
@@ -30,8 +31,9 @@ pub fn assistant() -> User {
 pub fn start_demo(
     state: &AppState,
     topic: &str,
+    user: &User,
     req: &StreamStartBody,
-) -> Result<StreamId, ErrorCode> {
+) -> Result<StreamId, JobRefused> {
     let id = req.stream_id.unwrap_or_else(uuid::Uuid::new_v4);
     let mut from_index = req.from_index.unwrap_or(0);
     if req.stream_id.is_some() {
@@ -64,7 +66,8 @@ pub fn start_demo(
         .unwrap_or(usize::MAX)
         .min(tokens.len());
     let cancel = state.shutdown.child_token();
-    if !state.jobs.register_new(id, topic, cancel.clone())? {
+    let owner = Owner::User(user.id.clone());
+    if !state.jobs.register_new(id, topic, cancel.clone(), owner)? {
         return Ok(id); // a concurrent request started it a moment ago
     }
     let start = StreamStart {
@@ -103,9 +106,18 @@ pub fn start_demo(
         .clone()
         .filter(|_| skip == 0 && req.from_index.is_none());
     let pace = Duration::from_micros(1_000_000 / state.config.assistant_tokens_per_sec.max(1));
+    let max_bytes = state.config.max_stream_bytes as usize;
+    let stop = cancel.clone();
     state.tracker.spawn(async move {
+        // A chunk the topic refuses (the text passed --max-stream-bytes and
+        // the stream failed) stops the producer.
         let chunk = |text: String| {
-            hub.with_topic(&topic, |t| t.stream_chunk(id, text));
+            if hub
+                .with_topic(&topic, |t| t.stream_chunk(id, text, max_bytes))
+                .is_none()
+            {
+                stop.cancel();
+            }
         };
         let answered = tokio::select! {
             _ = cancel.cancelled() => Err(None),

@@ -45,6 +45,32 @@ pub struct Topic {
     pub(super) relay: Option<Relay>,
     /// True once the shared history (epoch, seq, messages) was loaded.
     pub loaded: bool,
+    /// What this topic was last counted as in the memory budget.
+    pub(super) accounted: Accounted,
+}
+
+/// Bytes a topic was counted with, per budget part.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Accounted {
+    pub history: usize,
+    pub retained: usize,
+}
+
+/// What one kept operation or stream costs besides its strings.
+const JOB_OVERHEAD: usize = 256;
+
+fn op_bytes(o: &OperationState) -> usize {
+    JOB_OVERHEAD
+        + o.label.len()
+        + o.message.as_ref().map_or(0, String::len)
+        + o.stages.iter().map(String::len).sum::<usize>()
+}
+
+fn stream_bytes(s: &StreamSnapshot) -> usize {
+    JOB_OVERHEAD
+        + s.start.text.len()
+        + s.start.prompt.as_ref().map_or(0, String::len)
+        + s.failed.as_ref().map_or(0, String::len)
 }
 
 /// Presence and typing of users connected to other processes.
@@ -157,6 +183,12 @@ impl Topic {
         }
     }
 
+    /// Bytes of operation and stream state this topic keeps.
+    pub fn retained_bytes(&self) -> usize {
+        self.ops.iter().map(op_bytes).sum::<usize>()
+            + self.streams.iter().map(stream_bytes).sum::<usize>()
+    }
+
     pub fn subscriber_count(&self) -> usize {
         self.subs.len()
     }
@@ -171,12 +203,17 @@ impl Topic {
         self.presence.contains_key(user_id)
     }
 
-    /// Drops finished entries beyond `keep`, oldest first.
     /// Appends `text` to stream `id` as its next chunk and sends the chunk
     /// to every subscriber. Returns the chunk's index; None when the topic
-    /// has no such stream or it is over.
-    pub fn stream_chunk(&mut self, id: StreamId, text: String) -> Option<u64> {
+    /// has no such stream or it is over. A chunk that would take the text
+    /// past `max_bytes` fails the stream instead (`stream_error`).
+    pub fn stream_chunk(&mut self, id: StreamId, text: String, max_bytes: usize) -> Option<u64> {
         let s = self.live_stream(id)?;
+        if s.start.text.len() + text.len() > max_bytes {
+            let message = format!("the answer passed its limit of {max_bytes} bytes");
+            self.stream_fail(id, message);
+            return None;
+        }
         let chunk = StreamChunk {
             stream_id: id,
             index: s.start.next_index,
@@ -223,6 +260,7 @@ impl Topic {
             .find(|s| s.start.stream_id == id && s.start.ended.is_none() && s.failed.is_none())
     }
 
+    /// Drops finished entries beyond `keep`, oldest first.
     pub fn trim_finished(&mut self, keep: usize) {
         let finished = self.ops.iter().filter(|o| o.status.is_terminal()).count();
         let mut excess = finished.saturating_sub(keep);

@@ -37,6 +37,12 @@ impl TestServer {
         // tests of its own that set it back.
         config.rate_limit_per_sec = 1_000_000;
         config.rate_limit_burst = 1_000_000;
+        config.rate_limit_bytes_per_sec = 1 << 30;
+        config.rate_limit_bytes_burst = 1 << 30;
+        // Every test client is a guest from 127.0.0.1, with frames as large
+        // as a token holder's; the budgets tests set these back.
+        config.max_guest_connections_per_ip = 1_000_000;
+        config.guest_max_frame_bytes = 16_777_216;
         config.jwt_secret = Some(TEST_SECRET.into());
         config.api_key = Some(TEST_API_KEY.into());
         tweak(&mut config);

@@ -8,12 +8,17 @@ use tokio::net::{TcpListener, TcpSocket};
 
 /// Flags the bench gives the Tidings child unless the command line sets
 /// them (`--server-arg=...`). Each is printed with the results.
-pub const TIDINGS_BENCH_FLAGS: [(&str, &str); 5] = [
+pub const TIDINGS_BENCH_FLAGS: [(&str, &str); 8] = [
     // Above any subscriber count the bench opens.
     ("--max-connections", "100000"),
-    // One publisher connection sends up to 1000 frames/s (default 50/s).
+    // Every bench client is a guest from 127.0.0.1 (default 32 per address).
+    ("--max-guest-connections-per-ip", "100000"),
+    // One publisher connection sends up to 1000 frames/s (default 50/s and
+    // 64 KiB/s).
     ("--rate-limit-per-sec", "100000"),
     ("--rate-limit-burst", "100000"),
+    ("--rate-limit-bytes-per-sec", "1073741824"),
+    ("--rate-limit-bytes-burst", "1073741824"),
     // Fixed keys, so the server does not log freshly generated ones.
     ("--api-key", "bench-api-key-not-secret-0123456789abcdef"),
     (

@@ -27,7 +27,10 @@ pub fn check_topic(state: &AppState, topic: &str) -> Result<(), ApiError> {
             format!("topic longer than {} bytes", state.config.max_topic_len),
         ));
     }
-    Ok(())
+    state.hub.admit_topic(topic).map_err(|why| {
+        let (code, message) = why.error();
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code.as_str(), message)
+    })
 }
 
 /// Who a message is from (default: `api` / "API").

@@ -8,6 +8,7 @@ use super::handlers::{Body, body, check_topic};
 use super::{ApiError, api_user};
 use crate::protocol::*;
 use crate::server::hub::now_ms;
+use crate::server::jobs::Owner;
 use crate::server::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -39,6 +40,14 @@ pub struct Finish {
     pub message: Option<String>,
 }
 
+/// Longest status message an operation keeps (characters): what a topic
+/// holds for late joiners is bounded per item.
+const MAX_MESSAGE_CHARS: usize = 1000;
+
+fn short(s: &str, chars: usize) -> String {
+    s.chars().take(chars).collect()
+}
+
 fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such operation")
 }
@@ -54,13 +63,10 @@ pub async fn create(
     let cancel = state.shutdown.child_token();
     state
         .jobs
-        .register(id, &req.topic, cancel.clone())
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "limit_reached",
-                "too many jobs running",
-            )
+        .register(id, &req.topic, cancel.clone(), Owner::Api)
+        .map_err(|why| {
+            let (code, message) = why.error();
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, code.as_str(), message)
         })?;
     let done = tokio_util::sync::CancellationToken::new();
     let topic = req.topic.clone();
@@ -75,7 +81,7 @@ pub async fn create(
     let op = OperationState {
         operation_id: id,
         label: req.label.chars().take(80).collect(),
-        stages: req.stages.into_iter().take(50).collect(),
+        stages: req.stages.iter().take(50).map(|s| short(s, 80)).collect(),
         stage_index: 0,
         percent: 0.0,
         eta_ms: req.eta_ms,
@@ -163,7 +169,8 @@ fn end(state: &AppState, topic: &str, id: Uuid, status: OperationStatus, fin: Fi
         if op.status != OperationStatus::Running {
             return;
         }
-        op.end(status, fin.message.clone());
+        let message = fin.message.as_deref().map(|m| short(m, MAX_MESSAGE_CHARS));
+        op.end(status, message);
         let ended = OperationEnded {
             operation_id: id,
             message: fin.message,
@@ -191,8 +198,8 @@ pub async fn progress(
             op.stage_index = i.min(op.stages.len().saturating_sub(1));
         }
         op.eta_ms = req.eta_ms;
-        if req.message.is_some() {
-            op.message = req.message.clone();
+        if let Some(m) = &req.message {
+            op.message = Some(short(m, MAX_MESSAGE_CHARS));
         }
         ServerMsg::OperationProgress(OperationProgress {
             operation_id: id,

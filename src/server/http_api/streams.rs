@@ -8,6 +8,7 @@ use super::handlers::{Body, body, check_topic};
 use super::{ApiError, api_user};
 use crate::protocol::*;
 use crate::server::hub::now_ms;
+use crate::server::jobs::Owner;
 use crate::server::state::AppState;
 use crate::server::topic::StreamSnapshot;
 use axum::Json;
@@ -50,13 +51,10 @@ pub async fn open(
     let cancel = state.shutdown.child_token();
     state
         .jobs
-        .register(id, &req.topic, cancel.clone())
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "limit_reached",
-                "too many jobs running",
-            )
+        .register(id, &req.topic, cancel.clone(), Owner::Api)
+        .map_err(|why| {
+            let (code, message) = why.error();
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, code.as_str(), message)
         })?;
     let done = tokio_util::sync::CancellationToken::new();
     let topic = req.topic.clone();
@@ -156,7 +154,16 @@ pub async fn chunk(
     req: Body<Chunk>,
 ) -> Result<Json<Value>, ApiError> {
     let req = body(req)?;
-    let index = live(&state, id, |t, _| t.stream_chunk(id, req.text))?.ok_or_else(not_found)?;
+    let max = state.config.max_stream_bytes as usize;
+    // The stream is live (checked by `live`): no index means the chunk
+    // would have taken its text past the limit, and the stream failed.
+    let index = live(&state, id, |t, _| t.stream_chunk(id, req.text, max))?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the stream's text passed {max} bytes (--max-stream-bytes); it ended with stream_error"),
+        )
+    })?;
     Ok(Json(json!({ "index": index })))
 }
 
@@ -174,8 +181,14 @@ pub async fn end(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Value>, ApiError> {
     let job = finish(&state, id)?;
-    close(&state, &job.topic, id, StreamEndReason::Completed);
-    read(&state, id)
+    let retained = state.config.retained_per_topic as usize;
+    // The answer is read in the same step: once over, the stream may be
+    // the oldest retained state and be evicted for the memory budget.
+    let snap = state.hub.with_topic(&job.topic, |t| {
+        t.stream_end(id, StreamEndReason::Completed, retained);
+        snapshot(t, id)
+    });
+    answer(&job, snap)
 }
 
 /// `POST /api/streams/{id}/fail`.
@@ -188,20 +201,27 @@ pub async fn fail(
         .message
         .unwrap_or_else(|| "the producer failed".into());
     let job = finish(&state, id)?;
-    state
-        .hub
-        .with_topic(&job.topic, |t| t.stream_fail(id, message));
-    read(&state, id)
+    let snap = state.hub.with_topic(&job.topic, |t| {
+        t.stream_fail(id, message);
+        snapshot(t, id)
+    });
+    answer(&job, snap)
+}
+
+fn snapshot(t: &crate::server::topic::Topic, id: Uuid) -> Option<StreamSnapshot> {
+    t.streams.iter().find(|s| s.start.stream_id == id).cloned()
 }
 
 fn read(state: &AppState, id: Uuid) -> Result<Json<Value>, ApiError> {
     let job = state.api_jobs.get(&id).ok_or_else(not_found)?;
-    let snap = state
-        .hub
-        .with_topic(&job.topic, |t| {
-            t.streams.iter().find(|s| s.start.stream_id == id).cloned()
-        })
-        .ok_or_else(not_found)?;
+    let snap = state.hub.with_topic(&job.topic, |t| snapshot(t, id));
+    answer(&job, snap)
+}
+
+/// `{stream, failed, stop_requested}`; 404 for a stream the topic no
+/// longer keeps.
+fn answer(job: &ApiJob, snap: Option<StreamSnapshot>) -> Result<Json<Value>, ApiError> {
+    let snap = snap.ok_or_else(not_found)?;
     Ok(Json(json!({
         "stream": snap.start,
         "failed": snap.failed,
