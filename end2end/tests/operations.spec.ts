@@ -18,6 +18,8 @@ import {
   operations,
   progressBar,
   readProgress,
+  startJobButton,
+  toasts,
 } from './support/finders';
 
 /** Demo job duration: `--demo-job-ms 4000` in playwright.config.ts. */
@@ -69,6 +71,19 @@ test.describe('operations', () => {
       await expectOperationState(first.operation, 'completed');
       await expect(progressBar(first.operation)).toHaveAttribute('aria-valuenow', '100');
     });
+  });
+
+  test('one person runs at most three jobs at once; a fourth is refused with a toast', async ({
+    context,
+  }) => {
+    const page = await openWorkspace(context, { room: uniqueRoom('ops-cap'), name: 'Alice' });
+    // Four clicks in a row, well within the 4 s the first job runs: the
+    // server takes three (`--max-jobs-per-user` 3) and refuses the fourth.
+    for (let i = 0; i < 4; i++) {
+      await startJobButton(page).click();
+    }
+    await expect(toasts(page).filter({ hasText: 'Too many jobs running' })).toHaveCount(1);
+    await expect(operations(page)).toHaveCount(3);
   });
 
   test('a late joiner sees the running job', async ({ context, browser }) => {

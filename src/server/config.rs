@@ -448,5 +448,16 @@ mod tests {
         ])
         .unwrap();
         assert!(c.validate().unwrap_err().contains("--heartbeat-timeout-ms"));
+        let c = Config::try_parse_from(["tidings", "--rate-limit-bytes-burst", "4096"]).unwrap();
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .contains("--rate-limit-bytes-burst")
+        );
+        let err =
+            Config::try_parse_from(["tidings", "--trusted-proxy", "proxy.local"]).unwrap_err();
+        assert!(err.to_string().contains("--trusted-proxy"), "{err}");
+        let err = Config::try_parse_from(["tidings", "--memory-budget", "10"]).unwrap_err();
+        assert!(err.to_string().contains("--memory-budget"), "{err}");
     }
 }
