@@ -43,7 +43,7 @@ pub async fn open(
         outbound,
         inbound,
         guard,
-    }) = state.sse.open()
+    }) = state.sse.open(&state.budget)
     else {
         return ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -73,7 +73,8 @@ pub async fn open(
                 return None;
             }
             loop {
-                let event = match rx.recv().await? {
+                let (message, _metered) = rx.recv().await?;
+                let event = match message {
                     Message::Text(text) => Event::default().data(text.as_str()),
                     Message::Close(frame) => {
                         let (code, reason) = frame

@@ -3,18 +3,20 @@
 //! requests that carry the client's frames. A session is two bounded
 //! channels shaped like a WebSocket's halves, so `connection::serve_halves`
 //! runs on it unchanged (auth gate, limits, heartbeat, rate limit, dedupe,
-//! acks, slow-consumer rules). A session lives exactly as long as its
+//! acks, slow-consumer rules). Every frame waiting in either channel is
+//! counted in the memory budget's `sse` part until it is taken out. A session lives exactly as long as its
 //! event stream: dropping the stream's [`SessionGuard`] forgets the id.
 
 use super::budget::{MemoryBudget, Part};
 use axum::extract::ws::Message;
-use futures_util::Stream;
+use futures_util::{Sink, Stream};
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio_util::sync::PollSender;
+use tokio_util::sync::{PollSendError, PollSender};
 
 /// Client frames accepted from POSTs but not yet read by the connection.
 /// A POST that finds the queue full waits up to [`SSE_POST_WAIT`].
@@ -36,6 +38,7 @@ pub type Inbound = mpsc::Sender<(Result<Message, axum::Error>, Metered)>;
 
 /// Bytes of one waiting frame, counted in the budget until it is dropped
 /// (read by the connection, or thrown away with the session).
+#[derive(Debug)]
 pub struct Metered {
     budget: Arc<MemoryBudget>,
     bytes: usize,
@@ -59,6 +62,38 @@ impl Drop for Metered {
 /// The reading half handed to the connection.
 pub type InboundStream = Pin<Box<dyn Stream<Item = Result<Message, axum::Error>> + Send>>;
 
+/// The connection's sink of a session: each server frame is counted in
+/// the budget's `sse` part until the event stream has taken it.
+pub struct MeteredSink {
+    inner: PollSender<(Message, Metered)>,
+    budget: Arc<MemoryBudget>,
+}
+
+impl Sink<Message> for MeteredSink {
+    type Error = PollSendError<(Message, Metered)>;
+
+    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Pin::new(&mut self.inner).poll_ready(cx)
+    }
+
+    fn start_send(mut self: Pin<&mut Self>, item: Message) -> Result<(), Self::Error> {
+        let bytes = match &item {
+            Message::Text(t) => t.len(),
+            _ => 0,
+        };
+        let metered = Metered::new(&self.budget, bytes);
+        Pin::new(&mut self.inner).start_send((item, metered))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Pin::new(&mut self.inner).poll_close(cx)
+    }
+}
+
 /// Every open session, at most `capacity` at once.
 pub struct SseSessions {
     map: Mutex<HashMap<String, Inbound>>,
@@ -74,9 +109,10 @@ pub struct SessionsFull;
 pub struct Opened {
     pub id: String,
     /// The connection writes server frames here.
-    pub sink: PollSender<Message>,
-    /// The event stream reads them from here.
-    pub outbound: mpsc::Receiver<Message>,
+    pub sink: MeteredSink,
+    /// The event stream reads them from here (each with its count in the
+    /// budget, released when the frame is dropped).
+    pub outbound: mpsc::Receiver<(Message, Metered)>,
     /// The connection reads client frames from here.
     pub inbound: InboundStream,
     pub guard: SessionGuard,
@@ -119,7 +155,7 @@ impl SseSessions {
     }
 
     /// Opens a session with a fresh unguessable id (256 random bits).
-    pub fn open(self: &Arc<Self>) -> Result<Opened, SessionsFull> {
+    pub fn open(self: &Arc<Self>, budget: &Arc<MemoryBudget>) -> Result<Opened, SessionsFull> {
         let (in_tx, in_rx) = mpsc::channel(SSE_INBOUND_QUEUE);
         let (out_tx, out_rx) = mpsc::channel(SSE_OUTBOUND_QUEUE);
         let id = super::auth::random_secret();
@@ -140,7 +176,10 @@ impl SseSessions {
                 id: id.clone(),
             },
             id,
-            sink: PollSender::new(out_tx),
+            sink: MeteredSink {
+                inner: PollSender::new(out_tx),
+                budget: budget.clone(),
+            },
             outbound: out_rx,
             inbound,
         })
@@ -149,5 +188,41 @@ impl SseSessions {
     /// The inbound queue of session `id`, if it is open.
     pub fn inbound(&self, id: &str) -> Option<Inbound> {
         self.lock().get(id).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::{SinkExt, StreamExt};
+
+    #[tokio::test]
+    async fn frames_waiting_in_a_session_count_in_the_budget() {
+        let budget = MemoryBudget::unlimited();
+        let sessions = Arc::new(SseSessions::new(4));
+        let mut opened = sessions.open(&budget).unwrap();
+        opened
+            .sink
+            .send(Message::text("x".repeat(1000)))
+            .await
+            .unwrap();
+        assert_eq!(budget.used(Part::Sse), 1000, "a server frame waits");
+        let inbound = sessions.inbound(&opened.id).unwrap();
+        let frame = Ok(Message::text("y".repeat(300)));
+        inbound
+            .send((frame, Metered::new(&budget, 300)))
+            .await
+            .unwrap();
+        assert_eq!(budget.used(Part::Sse), 1300, "and a client frame");
+        drop(opened.outbound.recv().await);
+        assert_eq!(budget.used(Part::Sse), 300, "taken by the event stream");
+        opened.inbound.next().await.unwrap().unwrap();
+        assert_eq!(budget.used(Part::Sse), 0, "read by the connection");
+        inbound
+            .send((Ok(Message::text("z")), Metered::new(&budget, 1)))
+            .await
+            .unwrap();
+        drop((opened, inbound));
+        assert_eq!(budget.used(Part::Sse), 0, "thrown away with the session");
     }
 }
