@@ -4,7 +4,7 @@
 //! `/admin` page is fed over Tidings itself like any other page. Only
 //! tokens with the `admin` claim may subscribe (see `auth.rs`).
 
-use super::hub::now_ms;
+use super::frames::now_ms;
 use super::state::AppState;
 use crate::protocol::*;
 use std::sync::atomic::Ordering::Relaxed;

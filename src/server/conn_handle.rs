@@ -135,7 +135,7 @@ impl ConnHandle {
     pub fn send_frame(&self, frame: &ServerFrame) -> bool {
         let (lane, latest_key) = route(frame);
         self.send(Outbound {
-            bytes: super::hub::encode(frame),
+            bytes: super::frames::encode(frame),
             lane,
             latest_key,
         })

@@ -6,7 +6,7 @@
 use super::auth::{Access, AuthError};
 use super::conn_handle::{ConnHandle, DisconnectReason};
 use super::dispatch::{self, Subscriptions};
-use super::hub::now_ms;
+use super::frames::now_ms;
 use super::lanes::Limits;
 use super::limits::Refused;
 use super::rate::{Limit, RateLimiter, RateLimits, Verdict};

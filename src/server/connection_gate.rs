@@ -4,7 +4,7 @@
 //! Nothing here is shared with the hub: the socket is used directly.
 
 use super::super::auth::{Access, AuthError};
-use super::super::hub::now_ms;
+use super::super::frames::now_ms;
 use super::super::limits::Refused;
 use super::super::state::AppState;
 use crate::protocol::*;

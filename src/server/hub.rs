@@ -32,30 +32,7 @@ mod budget;
 pub use budget::TopicRefused;
 pub use subscribe::SubscribeRequest;
 
-/// Current time in ms since the Unix epoch.
-pub fn now_ms() -> Millis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as Millis)
-        .unwrap_or(0)
-}
-
-/// Serializes a frame once, into bytes that can be shared.
-pub fn encode(frame: &ServerFrame) -> Utf8Bytes {
-    Utf8Bytes::from(encode_server(frame))
-}
-
-/// A topic-scoped frame with the current time.
-pub fn topic_frame(topic: &str, msg: ServerMsg) -> ServerFrame {
-    let priority = if msg.is_ephemeral() {
-        Priority::Low
-    } else {
-        Priority::Normal
-    };
-    Envelope::new(msg, now_ms())
-        .with_topic(topic)
-        .with_priority(priority)
-}
+pub use super::frames::{encode, now_ms, topic_frame};
 
 /// All topics of this process.
 pub struct Hub {

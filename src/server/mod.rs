@@ -16,6 +16,7 @@ pub mod connection;
 pub mod dedupe;
 mod demo_text;
 pub mod dispatch;
+pub mod frames;
 pub mod history;
 pub mod http_api;
 pub mod hub;

@@ -1,7 +1,7 @@
 //! Operations: the demo job (named stages, percent, ETA), cancel, and the
 //! state kept in the topic for late joiners.
 
-use super::hub::now_ms;
+use super::frames::now_ms;
 use super::jobs::{JobRefused, Owner};
 use super::state::AppState;
 use crate::protocol::*;

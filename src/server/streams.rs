@@ -3,7 +3,7 @@
 //! text-so-far kept in the topic for late joiners.
 
 use super::demo_text;
-use super::hub::now_ms;
+use super::frames::now_ms;
 use super::jobs::{JobRefused, Owner};
 use super::state::AppState;
 use super::topic::StreamSnapshot;

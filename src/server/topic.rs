@@ -5,8 +5,8 @@
 use super::backplane::Relay;
 use super::backplane::events::BusKind;
 use super::conn_handle::{ConnHandle, ConnId, route};
+use super::frames::{encode, topic_frame};
 use super::history::History;
-use super::hub::{encode, topic_frame};
 use super::lanes::{Lane, Outbound};
 use super::typing::TypingEntry;
 use crate::protocol::*;

@@ -7,7 +7,7 @@ use super::control::{ApiJob, ControlEvent};
 use super::handlers::{Body, body, check_topic};
 use super::{ApiError, api_user};
 use crate::protocol::*;
-use crate::server::hub::now_ms;
+use crate::server::frames::now_ms;
 use crate::server::jobs::Owner;
 use crate::server::state::AppState;
 use axum::Json;
