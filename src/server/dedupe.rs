@@ -63,6 +63,11 @@ impl Dedupe {
             inner.1.pop_front();
             inner.0.remove(&id);
         }
+        // After a burst has expired, give its memory back.
+        if inner.0.capacity() > 1024 && inner.0.len() * 4 < inner.0.capacity() {
+            inner.0.shrink_to_fit();
+            inner.1.shrink_to_fit();
+        }
     }
 
     pub fn len(&self) -> usize {

@@ -310,6 +310,11 @@ impl Hub {
         if topics.capacity() > 64 && topics.len() * 4 < topics.capacity() {
             topics.shrink_to_fit();
         }
+        drop(topics);
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        if users.capacity() > 64 && users.len() * 4 < users.capacity() {
+            users.shrink_to_fit();
+        }
     }
 
     /// Registers a live connection under its user.
