@@ -11,6 +11,7 @@ use super::lanes::Limits;
 use super::limits::Refused;
 use super::rate::{Limit, RateLimiter, RateLimits, Verdict};
 use super::state::AppState;
+use super::stats::Refusal;
 use crate::protocol::*;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
@@ -94,16 +95,11 @@ pub async fn serve_halves<W, R>(
 }
 
 fn count_refusal(state: &AppState, refused: Refused) {
-    let r = &state.hub.stats.refused;
-    let (counter, reason) = match refused {
-        Refused::OverBudget => (&r.memory_budget, "memory_budget"),
-        Refused::TooManyFromAddress => (&r.guest_address_limit, "guest_address_limit"),
-        Refused::TooManyConnections | Refused::TooManyForUser => {
-            (&r.connection_limit, "connection_limit")
-        }
-    };
-    counter.fetch_add(1, Relaxed);
-    metrics::counter!("tidings_refused_total", "reason" => reason).increment(1);
+    state.hub.stats.refused.count(match refused {
+        Refused::OverBudget => Refusal::MemoryBudget,
+        Refused::TooManyFromAddress => Refusal::GuestAddressLimit,
+        Refused::TooManyConnections | Refused::TooManyForUser => Refusal::ConnectionLimit,
+    });
 }
 
 /// Queues the `welcome` frame (a plain function, so the frame is not kept
@@ -264,12 +260,11 @@ where
             match rate.check(std::time::Instant::now(), size) {
                 Verdict::Allow => {}
                 Verdict::Refuse(limit) => {
-                    let r = &state.hub.stats.refused;
-                    let (counter, message) = match limit {
-                        Limit::Frames => (&r.frame_rate, "too many frames; slow down"),
-                        Limit::Bytes => (&r.byte_rate, "too many bytes per second; slow down"),
+                    let (why, message) = match limit {
+                        Limit::Frames => (Refusal::FrameRate, "too many frames; slow down"),
+                        Limit::Bytes => (Refusal::ByteRate, "too many bytes per second; slow down"),
                     };
-                    counter.fetch_add(1, Relaxed);
+                    state.hub.stats.refused.count(why);
                     dispatch::send_error(conn, ErrorCode::RateLimited, message.into(), None);
                     continue;
                 }

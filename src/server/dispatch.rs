@@ -100,16 +100,8 @@ fn allowed(state: &AppState, access: &Access, msg: &ClientMsg, topic: &str) -> b
 
 /// Counts a refused job start; the code and message for the client.
 fn refused_job(state: &AppState, why: JobRefused) -> (ErrorCode, &'static str) {
-    let r = &state.hub.stats.refused;
-    let counter = match why {
-        JobRefused::PerUser => &r.user_job_limit,
-        JobRefused::OverBudget => &r.memory_budget,
-        JobRefused::Total | JobRefused::Api => &r.job_limit,
-    };
-    counter.fetch_add(1, Relaxed);
-    let (code, message) = why.error();
-    metrics::counter!("tidings_refused_total", "reason" => code.as_str()).increment(1);
-    (code, message)
+    state.hub.stats.refused.count(why.refusal());
+    why.error()
 }
 
 /// True for frames that may create their topic (subject to the topic

@@ -8,6 +8,7 @@
 use super::Hub;
 use crate::protocol::ErrorCode;
 use crate::server::budget::Part;
+use crate::server::stats::Refusal;
 use crate::server::topic::{Topic, is_stream_over};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -63,13 +64,10 @@ impl Hub {
         };
         match refused {
             Some(why) => {
-                let counter = match why {
-                    TopicRefused::TooMany => &self.stats.refused.topic_limit,
-                    TopicRefused::OverBudget => &self.stats.refused.memory_budget,
-                };
-                counter.fetch_add(1, Relaxed);
-                metrics::counter!("tidings_refused_total", "reason" => why.error().0.as_str())
-                    .increment(1);
+                self.stats.refused.count(match why {
+                    TopicRefused::TooMany => Refusal::TopicLimit,
+                    TopicRefused::OverBudget => Refusal::MemoryBudget,
+                });
                 Err(why)
             }
             None => Ok(()),

@@ -5,6 +5,7 @@
 //! No job starts while the server is over its memory budget.
 
 use super::budget::MemoryBudget;
+use super::stats::Refusal;
 use crate::protocol::ErrorCode;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -34,6 +35,15 @@ pub enum JobRefused {
 }
 
 impl JobRefused {
+    /// How the refusal is counted in `/healthz` and `/metrics`.
+    pub fn refusal(self) -> Refusal {
+        match self {
+            JobRefused::PerUser => Refusal::UserJobLimit,
+            JobRefused::OverBudget => Refusal::MemoryBudget,
+            JobRefused::Total | JobRefused::Api => Refusal::JobLimit,
+        }
+    }
+
     /// The error code and message a client is sent.
     pub fn error(self) -> (ErrorCode, &'static str) {
         match self {

@@ -27,41 +27,78 @@ pub struct Stats {
     disconnects: [AtomicU64; DisconnectReason::ALL.len()],
 }
 
-/// Counters of refusals, by reason (each also counted in `/metrics` as
-/// `tidings_refused_total{reason}`).
+/// Why something was refused (a connection, topic, job or frame).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// A new topic past `--max-topics`.
+    TopicLimit = 0,
+    /// A new connection, topic or job while over the memory budget.
+    MemoryBudget = 1,
+    /// A guest connection past `--max-guest-connections-per-ip`.
+    GuestAddressLimit = 2,
+    /// A connection past the total or per-user connection limits.
+    ConnectionLimit = 3,
+    /// A job past a user's slots (`--max-jobs-per-user`).
+    UserJobLimit = 4,
+    /// A job past the total slots (`--max-running-jobs`, `--max-api-jobs`).
+    JobLimit = 5,
+    /// A frame past the frame rate.
+    FrameRate = 6,
+    /// A frame past the byte rate.
+    ByteRate = 7,
+}
+
+impl Refusal {
+    pub const ALL: [Refusal; 8] = [
+        Refusal::TopicLimit,
+        Refusal::MemoryBudget,
+        Refusal::GuestAddressLimit,
+        Refusal::ConnectionLimit,
+        Refusal::UserJobLimit,
+        Refusal::JobLimit,
+        Refusal::FrameRate,
+        Refusal::ByteRate,
+    ];
+
+    /// Name in `/healthz` (`stats.refused`) and `/metrics`
+    /// (`tidings_refused_total{reason}`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Refusal::TopicLimit => "topic_limit",
+            Refusal::MemoryBudget => "memory_budget",
+            Refusal::GuestAddressLimit => "guest_address_limit",
+            Refusal::ConnectionLimit => "connection_limit",
+            Refusal::UserJobLimit => "user_job_limit",
+            Refusal::JobLimit => "job_limit",
+            Refusal::FrameRate => "frame_rate",
+            Refusal::ByteRate => "byte_rate",
+        }
+    }
+}
+
+/// Counters of refusals, by reason.
 #[derive(Default, Debug)]
 pub struct Refused {
-    /// A new topic past `--max-topics`.
-    pub topic_limit: AtomicU64,
-    /// A new connection, topic or job while over the memory budget.
-    pub memory_budget: AtomicU64,
-    /// A guest connection past `--max-guest-connections-per-ip`.
-    pub guest_address_limit: AtomicU64,
-    /// A connection past the total or per-user connection limits.
-    pub connection_limit: AtomicU64,
-    /// A job past a user's slots (`--max-jobs-per-user`).
-    pub user_job_limit: AtomicU64,
-    /// A job past the total slots (`--max-running-jobs`, `--max-api-jobs`).
-    pub job_limit: AtomicU64,
-    /// A frame past the frame rate.
-    pub frame_rate: AtomicU64,
-    /// A frame past the byte rate.
-    pub byte_rate: AtomicU64,
+    counts: [AtomicU64; Refusal::ALL.len()],
 }
 
 impl Refused {
+    /// Counts one refusal (here and in `/metrics`).
+    pub fn count(&self, why: Refusal) {
+        self.counts[why as usize].fetch_add(1, Relaxed);
+        metrics::counter!("tidings_refused_total", "reason" => why.name()).increment(1);
+    }
+
+    pub fn get(&self, why: Refusal) -> u64 {
+        self.counts[why as usize].load(Relaxed)
+    }
+
     fn snapshot(&self) -> serde_json::Value {
-        let get = |a: &AtomicU64| a.load(Relaxed);
-        serde_json::json!({
-            "topic_limit": get(&self.topic_limit),
-            "memory_budget": get(&self.memory_budget),
-            "guest_address_limit": get(&self.guest_address_limit),
-            "connection_limit": get(&self.connection_limit),
-            "user_job_limit": get(&self.user_job_limit),
-            "job_limit": get(&self.job_limit),
-            "frame_rate": get(&self.frame_rate),
-            "byte_rate": get(&self.byte_rate),
-        })
+        let all: serde_json::Map<String, serde_json::Value> = Refusal::ALL
+            .iter()
+            .map(|r| (r.name().to_string(), self.get(*r).into()))
+            .collect();
+        all.into()
     }
 }
 

@@ -65,6 +65,7 @@ pub async fn create(
         .jobs
         .register(id, &req.topic, cancel.clone(), Owner::Api)
         .map_err(|why| {
+            state.hub.stats.refused.count(why.refusal());
             let (code, message) = why.error();
             ApiError::new(StatusCode::TOO_MANY_REQUESTS, code.as_str(), message)
         })?;

@@ -53,6 +53,7 @@ pub async fn open(
         .jobs
         .register(id, &req.topic, cancel.clone(), Owner::Api)
         .map_err(|why| {
+            state.hub.stats.refused.count(why.refusal());
             let (code, message) = why.error();
             ApiError::new(StatusCode::TOO_MANY_REQUESTS, code.as_str(), message)
         })?;
