@@ -23,9 +23,15 @@ step "start redis-server on a free loopback port (for the scale-out tests)"
 redis_dir=$(mktemp -d)
 run_dir=""
 cleanup() {
-  [ -f "$redis_dir/pid" ] && kill "$(cat "$redis_dir/pid")" 2>/dev/null || true
-  rm -rf "$redis_dir"
-  [ -n "$run_dir" ] && rm -rf "$run_dir"
+  # Wait for redis-server to exit before removing its folder: it writes its
+  # log while shutting down (an rm racing it fails "Directory not empty").
+  if [ -f "$redis_dir/pid" ]; then
+    pid=$(cat "$redis_dir/pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -rf "$redis_dir" || true
+  if [ -n "$run_dir" ]; then rm -rf "$run_dir" || true; fi
   return 0
 }
 trap cleanup EXIT
