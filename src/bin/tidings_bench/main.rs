@@ -20,6 +20,7 @@ mod report;
 mod sampler;
 mod serve;
 mod soak;
+mod spike;
 mod steady;
 mod storm;
 mod tally;
@@ -60,6 +61,9 @@ enum Command {
     /// Minutes of churn (connect, subscribe, publish, jobs, streams,
     /// resume) against one server: RSS every minute and its slope.
     Soak(SoakArgs),
+    /// A burst of large messages, then nothing: does RSS come back once
+    /// the data expires (the allocator's part)?
+    Spike(SpikeArgs),
     /// (internal) Run the Tidings server as a child.
     #[command(hide = true)]
     ServeTidings(ServeTidingsArgs),
@@ -78,7 +82,8 @@ struct Common {
     #[arg(long)]
     json_out: Option<PathBuf>,
     /// Hard time limit of each scenario (seconds; default 120, for abuse
-    /// the duration + 120 per run, for soak the duration + 180).
+    /// the duration + 120 per run, for soak the duration + 180, for spike
+    /// what it waits + 120).
     #[arg(long, value_parser = clap::value_parser!(u64).range(5..=14_400))]
     timeout_s: Option<u64>,
     /// Broadcast capacity of the baseline hub (a subscriber further behind
@@ -180,6 +185,34 @@ struct SoakArgs {
     /// Seconds of churn.
     #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(10..=14_400))]
     duration_s: u64,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
+struct SpikeArgs {
+    /// Publishing clients (token holders).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    clients: u64,
+    /// Topics each client subscribes to and publishes into.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    topics_per_client: u64,
+    /// Bytes of data in each publish.
+    #[arg(long, default_value_t = 16_000, value_parser = clap::value_parser!(u64).range(1..=16_000_000))]
+    payload_bytes: u64,
+    /// Publishes per second of each client.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    rate: u64,
+    /// Seconds of publishing.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    publish_s: u64,
+    /// `--history-ms` of the child (unless a `--server-arg` sets it).
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    history_ms: u64,
+    /// Seconds waited after the history age (idle topics are swept every
+    /// 10 s once their history is gone).
+    #[arg(long, default_value_t = 70, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    settle_s: u64,
     #[command(flatten)]
     common: Common,
 }
@@ -387,6 +420,31 @@ async fn bench(command: Command) -> Result<(), String> {
                 "machine": report::machine_note(),
                 "allocator": report::allocator_note(),
                 "tidings_flags": flags,
+                "tidings": r,
+            });
+            report::append_json(c.json_out.as_deref(), &line)
+        }
+        Command::Spike(a) => {
+            let c = &a.common;
+            println!("tidings flags: {}", report::tidings_flags(&c.server_args));
+            let p = spike::Params {
+                clients: a.clients,
+                topics_per_client: a.topics_per_client,
+                payload_bytes: a.payload_bytes,
+                rate: a.rate,
+                publish_s: a.publish_s,
+                history_ms: a.history_ms,
+                settle_s: a.settle_s,
+                server_args: c.server_args.clone(),
+            };
+            let limit = c.timeout(a.publish_s + a.history_ms / 1000 + a.settle_s + 120);
+            let r = bounded(limit, "spike", spike::run(&p, &run_id())).await?;
+            spike::print(&r);
+            let line = serde_json::json!({
+                "scenario": "spike",
+                "machine": report::machine_note(),
+                "allocator": report::allocator_note(),
+                "tidings_flags": report::tidings_flags(&c.server_args),
                 "tidings": r,
             });
             report::append_json(c.json_out.as_deref(), &line)
