@@ -27,8 +27,11 @@ mod tally;
 mod tokens;
 
 /// The memory allocator of this binary, hence of the server child it
-/// runs (printed with the results).
-pub const ALLOCATOR: &str = "system (glibc malloc)";
+/// runs (printed with the results): the `tidings` binary's (src/main.rs).
+pub const ALLOCATOR: &str = "jemalloc (tikv-jemallocator, background threads)";
+
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 use child::Kind;
 use clap::{Args, Parser, Subcommand};
