@@ -182,3 +182,23 @@ pub async fn session(
     reader.abort();
     i
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Bucket;
+    use std::time::Duration;
+
+    #[test]
+    fn the_bucket_allows_its_burst_then_its_rate() {
+        let mut b = Bucket::new(50.0, 3.0);
+        for _ in 0..3 {
+            assert_eq!(b.wait(), Duration::ZERO);
+            b.take();
+        }
+        let w = b.wait();
+        assert!(
+            w > Duration::from_millis(10) && w <= Duration::from_millis(20),
+            "{w:?}"
+        );
+    }
+}

@@ -50,3 +50,30 @@ impl Minter {
         format!("token={token}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Minter;
+    use tidings::server::auth::Auth;
+
+    fn token(query: &str) -> &str {
+        query.strip_prefix("token=").unwrap()
+    }
+
+    #[test]
+    fn tokens_verify_with_the_childs_secret() {
+        let q = Minter::new(&[]).query("alice", &["room:normal-*"]);
+        let auth = Auth::new(crate::serve::JWT_SECRET.as_bytes());
+        let a = auth.verify(token(&q)).unwrap();
+        assert!(!a.guest && a.can_publish("room:normal-1") && !a.can_publish("room:x"));
+        let secret = "another-secret-0123456789abcdef-0123456789";
+        for args in [
+            vec![format!("--jwt-secret={secret}")],
+            vec!["--jwt-secret".to_string(), secret.to_string()],
+        ] {
+            let q = Minter::new(&args).query("bob", &["*"]);
+            assert!(auth.verify(token(&q)).is_err());
+            assert!(Auth::new(secret.as_bytes()).verify(token(&q)).is_ok());
+        }
+    }
+}
