@@ -1,6 +1,13 @@
 //! The `tidings` binary: configuration, logging, then `server::run` until
 //! SIGINT or SIGTERM.
 
+/// jemalloc with background threads: memory freed after a spike goes back
+/// to the system within seconds (glibc's malloc kept it; see
+/// docs/bench/abuse-soak.md).
+#[cfg(feature = "ssr")]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

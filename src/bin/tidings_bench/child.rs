@@ -4,6 +4,7 @@
 //! when its handle is dropped (normal end, error, timeout or panic), and it
 //! exits by itself when the bench dies (its stdin closes).
 
+use super::serve::Limits;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -47,12 +48,31 @@ impl ServerChild {
         tidings_args: &[String],
         baseline_queue: u64,
     ) -> Result<Self, String> {
+        Self::start(kind, addr, tidings_args, baseline_queue, Limits::Bench)
+    }
+
+    /// A Tidings child given the bench flags `limits` selects.
+    pub fn spawn_tidings(addr: &str, args: &[String], limits: Limits) -> Result<Self, String> {
+        Self::start(Kind::Tidings, addr, args, 0, limits)
+    }
+
+    fn start(
+        kind: Kind,
+        addr: &str,
+        tidings_args: &[String],
+        baseline_queue: u64,
+        limits: Limits,
+    ) -> Result<Self, String> {
         let exe =
             std::env::current_exe().map_err(|e| format!("cannot find the bench binary: {e}"))?;
         let mut cmd = Command::new(exe);
         match kind {
             Kind::Tidings => {
-                cmd.arg("serve-tidings").arg("--addr").arg(addr).arg("--");
+                cmd.arg("serve-tidings").arg("--addr").arg(addr);
+                if limits == Limits::Server {
+                    cmd.arg("--server-limits");
+                }
+                cmd.arg("--");
                 cmd.args(tidings_args);
             }
             Kind::Baseline => {

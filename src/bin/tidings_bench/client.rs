@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use tidings::protocol::*;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -25,7 +26,14 @@ pub fn now_ns() -> u64 {
 
 /// Opens a guest WebSocket (`?name=&uid=`), within `timeout`.
 pub async fn connect(addr: SocketAddr, uid: &str, timeout: Duration) -> Result<Ws, String> {
-    let url = format!("ws://{addr}/ws?name=bench&uid={uid}");
+    open(addr, &format!("name=bench&uid={uid}"), timeout).await
+}
+
+/// Opens `/ws?{query}` within `timeout`. An upgrade the server refused is
+/// `Err("http <status>")`.
+pub async fn open(addr: SocketAddr, query: &str, timeout: Duration) -> Result<Ws, String> {
+    use tokio_tungstenite::tungstenite::Error;
+    let url = format!("ws://{addr}/ws?{query}");
     match tokio::time::timeout(
         timeout,
         tokio_tungstenite::connect_async_with_config(url, None, true),
@@ -33,8 +41,29 @@ pub async fn connect(addr: SocketAddr, uid: &str, timeout: Duration) -> Result<W
     .await
     {
         Ok(Ok((ws, _))) => Ok(ws),
+        Ok(Err(Error::Http(r))) => Err(format!("http {}", r.status().as_u16())),
         Ok(Err(e)) => Err(format!("connect: {e}")),
         Err(_) => Err("connect: timed out".into()),
+    }
+}
+
+/// A short name for a failed [`open`], for counting: `http <status>`,
+/// `timeout` or `io`.
+pub fn refusal_kind(e: &str) -> &str {
+    if e.starts_with("http ") {
+        e
+    } else if e.ends_with("timed out") {
+        "timeout"
+    } else {
+        "io"
+    }
+}
+
+/// The close code of a close frame, for counting (`none` without one).
+pub fn close_code(frame: &Option<CloseFrame>) -> String {
+    match frame {
+        Some(f) => u16::from(f.code).to_string(),
+        None => "none".into(),
     }
 }
 
@@ -68,6 +97,34 @@ pub fn publish(topic: &str, i: u64, t: u64) -> String {
     encode_client(&Envelope::new(ClientMsg::Publish(PublishBody { data }), 0).with_topic(topic))
 }
 
+/// A `publish` frame with any `data`.
+pub fn publish_data(topic: &str, data: serde_json::Value) -> String {
+    encode_client(&Envelope::new(ClientMsg::Publish(PublishBody { data }), 0).with_topic(topic))
+}
+
+/// An `unsubscribe` frame.
+pub fn unsubscribe(topic: &str) -> String {
+    encode_client(&Envelope::new(ClientMsg::Unsubscribe, 0).with_topic(topic))
+}
+
+/// An `operation_start` frame (the demo job).
+pub fn operation_start(topic: &str, label: &str) -> String {
+    let body = OperationStartBody {
+        label: Some(label.to_string()),
+    };
+    encode_client(&Envelope::new(ClientMsg::OperationStart(body), 0).with_topic(topic))
+}
+
+/// A `stream_start` frame (the demo assistant answers `prompt`).
+pub fn stream_start(topic: &str, prompt: &str) -> String {
+    let body = StreamStartBody {
+        prompt: prompt.to_string(),
+        stream_id: None,
+        from_index: None,
+    };
+    encode_client(&Envelope::new(ClientMsg::StreamStart(body), 0).with_topic(topic))
+}
+
 /// The answer to the server's `ping`.
 pub fn pong() -> String {
     encode_client(&Envelope::new(ClientMsg::Pong, 0))
@@ -82,6 +139,8 @@ pub struct Light<'a> {
     pub seq: Option<u64>,
     #[serde(default)]
     pub epoch: Option<String>,
+    #[serde(default, borrow)]
+    pub topic: Option<&'a str>,
     #[serde(default)]
     pub payload: Option<LightPayload>,
 }
@@ -94,12 +153,17 @@ pub struct LightPayload {
     pub epoch: Option<String>,
     #[serde(default)]
     pub seq: Option<u64>,
+    /// An `error`'s code.
+    #[serde(default)]
+    pub code: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
 pub struct LightData {
     #[serde(default)]
     pub t: Option<u64>,
+    #[serde(default)]
+    pub i: Option<u64>,
 }
 
 /// Decodes a frame lightly; `None` for anything unreadable.
@@ -111,6 +175,19 @@ impl Light<'_> {
     /// The publish stamp of a `message` frame.
     pub fn stamp(&self) -> Option<u64> {
         self.payload.as_ref()?.data.as_ref()?.t
+    }
+
+    /// The message number of a `message` frame the bench published.
+    pub fn number(&self) -> Option<u64> {
+        self.payload.as_ref()?.data.as_ref()?.i
+    }
+
+    /// An `error` frame's code (`?` when it has none).
+    pub fn code(&self) -> &str {
+        self.payload
+            .as_ref()
+            .and_then(|p| p.code.as_deref())
+            .unwrap_or("?")
     }
 }
 

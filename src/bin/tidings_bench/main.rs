@@ -7,16 +7,31 @@
 //!
 //! Run: `cargo run --release --features bench --bin tidings-bench -- --help`
 
+mod abuse;
 mod baseline;
 mod child;
 mod client;
 mod fdlimit;
+mod flood;
+mod healthz;
 mod idle;
 mod procstat;
 mod report;
+mod sampler;
 mod serve;
+mod soak;
+mod spike;
 mod steady;
 mod storm;
+mod tally;
+mod tokens;
+
+/// The memory allocator of this binary, hence of the server child it
+/// runs (printed with the results): the `tidings` binary's (src/main.rs).
+pub const ALLOCATOR: &str = "jemalloc (tikv-jemallocator, background threads)";
+
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 use child::Kind;
 use clap::{Args, Parser, Subcommand};
@@ -42,6 +57,16 @@ enum Command {
     /// Reconnect storm: N subscribed clients, the Tidings server killed and
     /// restarted on the same port; time to resubscribe and messages lost.
     Storm(StormArgs),
+    /// Hostile guests flood (the largest frames, every topic a connection
+    /// may, as fast as allowed) while normal clients chat; run with and
+    /// without them: RSS, refusals, the normal clients' loss and latency.
+    Abuse(AbuseArgs),
+    /// Minutes of churn (connect, subscribe, publish, jobs, streams,
+    /// resume) against one server: RSS every minute and its slope.
+    Soak(SoakArgs),
+    /// A burst of large messages, then nothing: does RSS come back once
+    /// the data expires (the allocator's part)?
+    Spike(SpikeArgs),
     /// (internal) Run the Tidings server as a child.
     #[command(hide = true)]
     ServeTidings(ServeTidingsArgs),
@@ -59,9 +84,11 @@ struct Common {
     /// Append the results as one JSON line to this file.
     #[arg(long)]
     json_out: Option<PathBuf>,
-    /// Hard time limit of each scenario (seconds).
-    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(5..=3600))]
-    timeout_s: u64,
+    /// Hard time limit of each scenario (seconds; default 120, for abuse
+    /// the duration + 120 per run, for soak the duration + 180, for spike
+    /// what it waits + 120).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(5..=14_400))]
+    timeout_s: Option<u64>,
     /// Broadcast capacity of the baseline hub (a subscriber further behind
     /// is closed); defaults to Tidings' `--outbound-queue` default.
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(8..=1_000_000))]
@@ -112,9 +139,95 @@ struct StormArgs {
 }
 
 #[derive(Args, Debug)]
+struct AbuseArgs {
+    /// Hostile guests (distinct uids, all from 127.0.0.1).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(0..=1000))]
+    hostiles: u64,
+    /// Topics each hostile subscribes to (the server's default
+    /// `--max-subscriptions` is 64).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    hostile_topics: u64,
+    /// Bytes of data in each hostile publish (guests' frames are capped
+    /// lower than token holders').
+    #[arg(long, default_value_t = 16_000, value_parser = clap::value_parser!(u64).range(1..=16_000_000))]
+    payload_bytes: u64,
+    /// Frames per second each hostile sends (the server's default rate
+    /// limit) ...
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    hostile_rate: u64,
+    /// ... and its burst.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    hostile_burst: u64,
+    /// Connection attempts per second of each hostile at most.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=100))]
+    hostile_reconnects_per_s: u64,
+    /// Normal clients (token holders, each on its own topic).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    normals: u64,
+    /// Messages per second of each normal client.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=100))]
+    normal_rate: u64,
+    /// Seconds of publishing in each run.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    duration_s: u64,
+    /// Exit with 1 when normal clients lost messages (in either run).
+    #[arg(long)]
+    fail_on_loss: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
+struct SoakArgs {
+    /// Churning clients (token holders).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    clients: u64,
+    /// Topics the churn spreads over.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    topics: u64,
+    /// Seconds of churn.
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(10..=14_400))]
+    duration_s: u64,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
+struct SpikeArgs {
+    /// Publishing clients (token holders).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    clients: u64,
+    /// Topics each client subscribes to and publishes into.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    topics_per_client: u64,
+    /// Bytes of data in each publish.
+    #[arg(long, default_value_t = 16_000, value_parser = clap::value_parser!(u64).range(1..=16_000_000))]
+    payload_bytes: u64,
+    /// Publishes per second of each client.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    rate: u64,
+    /// Seconds of publishing.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    publish_s: u64,
+    /// `--history-ms` of the child (unless a `--server-arg` sets it).
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    history_ms: u64,
+    /// Seconds waited after the history age (idle topics are swept every
+    /// 10 s once their history is gone).
+    #[arg(long, default_value_t = 70, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    settle_s: u64,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
 struct ServeTidingsArgs {
     #[arg(long)]
     addr: String,
+    /// Keep the server's own connection and rate limits (only the fixed
+    /// keys of the bench flags).
+    #[arg(long)]
+    server_limits: bool,
     /// Tidings server flags.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     extra: Vec<String>,
@@ -143,7 +256,14 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::ServeTidings(a) => serve::tidings(&a.addr, &a.extra).await,
+            Command::ServeTidings(a) => {
+                let limits = if a.server_limits {
+                    serve::Limits::Server
+                } else {
+                    serve::Limits::Bench
+                };
+                serve::tidings(&a.addr, &a.extra, limits).await
+            }
             Command::ServeBaseline(a) => serve::baseline(a.addr, a.queue as usize).await,
             command => {
                 match &nofile {
@@ -151,6 +271,7 @@ fn main() -> ExitCode {
                     Err(e) => eprintln!("warning: {e}"),
                 }
                 println!("machine: {}", report::machine_note());
+                println!("allocator: {}", report::allocator_note());
                 bench(command).await
             }
         }
@@ -196,13 +317,13 @@ async fn bench(command: Command) -> Result<(), String> {
             };
             let id = run_id();
             let t = bounded(
-                c.timeout_s,
+                c.timeout(120),
                 "steady (tidings)",
                 steady::run(Kind::Tidings, &p, &id),
             )
             .await?;
             let b = bounded(
-                c.timeout_s,
+                c.timeout(120),
                 "steady (baseline)",
                 steady::run(Kind::Baseline, &p, &id),
             )
@@ -231,7 +352,7 @@ async fn bench(command: Command) -> Result<(), String> {
             println!("tidings flags: {}", report::tidings_flags(&c.server_args));
             let id = run_id();
             let t = bounded(
-                c.timeout_s,
+                c.timeout(120),
                 "idle-rss (tidings)",
                 idle::run(
                     Kind::Tidings,
@@ -243,7 +364,7 @@ async fn bench(command: Command) -> Result<(), String> {
             )
             .await?;
             let b = bounded(
-                c.timeout_s,
+                c.timeout(120),
                 "idle-rss (baseline)",
                 idle::run(
                     Kind::Baseline,
@@ -273,7 +394,7 @@ async fn bench(command: Command) -> Result<(), String> {
                 phase_s: a.phase_s,
                 server_args: c.server_args.clone(),
             };
-            let r = bounded(c.timeout_s, "storm", storm::run(&p, &run_id())).await?;
+            let r = bounded(c.timeout(120), "storm", storm::run(&p, &run_id())).await?;
             storm::print(&r);
             let line = serde_json::json!({
                 "scenario": "storm",
@@ -283,6 +404,106 @@ async fn bench(command: Command) -> Result<(), String> {
             });
             report::append_json(c.json_out.as_deref(), &line)
         }
+        Command::Abuse(a) => abuse_cmd(a).await,
+        Command::Soak(a) => {
+            let c = &a.common;
+            let flags = report::tidings_flags_with(&c.server_args, serve::Limits::Server);
+            println!("tidings flags: {flags}");
+            let p = soak::Params {
+                clients: a.clients,
+                topics: a.topics,
+                duration_s: a.duration_s,
+                server_args: c.server_args.clone(),
+            };
+            let limit = c.timeout(a.duration_s + 180);
+            let r = bounded(limit, "soak", soak::run(&p, &run_id())).await?;
+            soak::print(&r);
+            let line = serde_json::json!({
+                "scenario": "soak",
+                "machine": report::machine_note(),
+                "allocator": report::allocator_note(),
+                "tidings_flags": flags,
+                "tidings": r,
+            });
+            report::append_json(c.json_out.as_deref(), &line)
+        }
+        Command::Spike(a) => {
+            let c = &a.common;
+            println!("tidings flags: {}", report::tidings_flags(&c.server_args));
+            let p = spike::Params {
+                clients: a.clients,
+                topics_per_client: a.topics_per_client,
+                payload_bytes: a.payload_bytes,
+                rate: a.rate,
+                publish_s: a.publish_s,
+                history_ms: a.history_ms,
+                settle_s: a.settle_s,
+                server_args: c.server_args.clone(),
+            };
+            let limit = c.timeout(a.publish_s + a.history_ms / 1000 + a.settle_s + 120);
+            let r = bounded(limit, "spike", spike::run(&p, &run_id())).await?;
+            spike::print(&r);
+            let line = serde_json::json!({
+                "scenario": "spike",
+                "machine": report::machine_note(),
+                "allocator": report::allocator_note(),
+                "tidings_flags": report::tidings_flags(&c.server_args),
+                "tidings": r,
+            });
+            report::append_json(c.json_out.as_deref(), &line)
+        }
         Command::ServeTidings(_) | Command::ServeBaseline(_) => Ok(()),
+    }
+}
+
+async fn abuse_cmd(a: AbuseArgs) -> Result<(), String> {
+    let c = &a.common;
+    let flags = report::tidings_flags_with(&c.server_args, serve::Limits::Server);
+    println!("tidings flags: {flags}");
+    let p = abuse::Params {
+        hostiles: a.hostiles,
+        topics_per_hostile: a.hostile_topics,
+        payload_bytes: a.payload_bytes,
+        hostile_rate: a.hostile_rate as f64,
+        hostile_burst: a.hostile_burst as f64,
+        reconnects_per_s: a.hostile_reconnects_per_s as f64,
+        normals: a.normals,
+        normal_rate: a.normal_rate as f64,
+        duration_s: a.duration_s,
+        server_args: c.server_args.clone(),
+    };
+    let id = run_id();
+    let limit = c.timeout(a.duration_s + 120);
+    let with = bounded(
+        limit,
+        "abuse (with hostile guests)",
+        abuse::run(&p, true, &id),
+    )
+    .await?;
+    let without = bounded(limit, "abuse (baseline)", abuse::run(&p, false, &id)).await?;
+    abuse::print(&p, &with, &without);
+    let line = serde_json::json!({
+        "scenario": "abuse",
+        "machine": report::machine_note(),
+        "allocator": report::allocator_note(),
+        "tidings_flags": flags,
+        "with_hostile": with,
+        "without_hostile": without,
+    });
+    report::append_json(c.json_out.as_deref(), &line)?;
+    let lost = with.normal.lost + without.normal.lost;
+    if a.fail_on_loss && lost > 0 {
+        return Err(format!(
+            "normal clients lost {} messages with hostile guests and {} without",
+            with.normal.lost, without.normal.lost
+        ));
+    }
+    Ok(())
+}
+
+impl Common {
+    /// `--timeout-s`, or `default`.
+    fn timeout(&self, default: u64) -> u64 {
+        self.timeout_s.unwrap_or(default)
     }
 }

@@ -53,9 +53,26 @@ pub fn machine_note() -> String {
     )
 }
 
+/// The allocator, and any of its tuning variables set in the environment
+/// (the server child inherits them).
+pub fn allocator_note() -> String {
+    let mut note = super::ALLOCATOR.to_string();
+    for (k, v) in std::env::vars() {
+        if k.starts_with("MALLOC_") || k.starts_with("MIMALLOC_") || k.ends_with("MALLOC_CONF") {
+            note.push_str(&format!(" {k}={v}"));
+        }
+    }
+    note
+}
+
 /// Flags given to the Tidings child that differ from its defaults.
 pub fn tidings_flags(extra: &[String]) -> String {
-    let argv = super::serve::tidings_argv("127.0.0.1:0", extra);
+    tidings_flags_with(extra, super::serve::Limits::Bench)
+}
+
+/// [`tidings_flags`] of a child given the bench flags `limits` selects.
+pub fn tidings_flags_with(extra: &[String], limits: super::serve::Limits) -> String {
+    let argv = super::serve::tidings_argv_with("127.0.0.1:0", extra, limits);
     argv[3..]
         .iter()
         .map(|a| {

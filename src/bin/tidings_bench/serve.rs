@@ -6,6 +6,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpSocket};
 
+/// The fixed `--jwt-secret` of the Tidings child: the bench mints its
+/// clients' tokens with it (`tokens.rs`).
+pub const JWT_SECRET: &str = "bench-jwt-secret-not-secret-0123456789abcdef";
+
 /// Flags the bench gives the Tidings child unless the command line sets
 /// them (`--server-arg=...`). Each is printed with the results.
 pub const TIDINGS_BENCH_FLAGS: [(&str, &str); 8] = [
@@ -21,21 +25,37 @@ pub const TIDINGS_BENCH_FLAGS: [(&str, &str); 8] = [
     ("--rate-limit-bytes-burst", "1073741824"),
     // Fixed keys, so the server does not log freshly generated ones.
     ("--api-key", "bench-api-key-not-secret-0123456789abcdef"),
-    (
-        "--jwt-secret",
-        "bench-jwt-secret-not-secret-0123456789abcdef",
-    ),
+    ("--jwt-secret", JWT_SECRET),
 ];
 
-/// The Tidings command line: `tidings --addr ADDR` + bench flags not
-/// overridden + `extra`.
-pub fn tidings_argv(addr: &str, extra: &[String]) -> Vec<String> {
+/// Which of [`TIDINGS_BENCH_FLAGS`] a child gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limits {
+    /// All of them: limits raised above what the scenario opens.
+    Bench,
+    /// Only the fixed keys: the server's own connection and rate limits,
+    /// for scenarios about what the server refuses (abuse, soak).
+    Server,
+}
+
+impl Limits {
+    fn applies(self, flag: &str) -> bool {
+        self == Limits::Bench || matches!(flag, "--api-key" | "--jwt-secret")
+    }
+}
+
+/// The Tidings command line: `tidings --addr ADDR` + the bench flags
+/// `limits` selects, where not overridden + `extra`.
+pub fn tidings_argv_with(addr: &str, extra: &[String], limits: Limits) -> Vec<String> {
     let mut argv = vec![
         "tidings".to_string(),
         "--addr".to_string(),
         addr.to_string(),
     ];
     for (flag, value) in TIDINGS_BENCH_FLAGS {
+        if !limits.applies(flag) {
+            continue;
+        }
         let overridden = extra
             .iter()
             .any(|a| a == flag || a.starts_with(&format!("{flag}=")));
@@ -96,9 +116,9 @@ pub async fn parent_gone() {
 
 /// `serve-tidings`: the real server, built exactly as `tidings` would be
 /// from these flags.
-pub async fn tidings(addr: &str, extra: &[String]) -> Result<(), String> {
+pub async fn tidings(addr: &str, extra: &[String], limits: Limits) -> Result<(), String> {
     use clap::Parser;
-    let argv = tidings_argv(addr, extra);
+    let argv = tidings_argv_with(addr, extra, limits);
     let config = tidings::server::Config::try_parse_from(&argv).map_err(|e| e.to_string())?;
     config.validate()?;
     let _ = tracing_subscriber::fmt()
