@@ -338,6 +338,60 @@ async fn the_byte_rate_refuses_then_closes() {
 }
 
 #[tokio::test]
+async fn a_guest_closed_for_flooding_comes_back_without_a_fresh_burst() {
+    let server = TestServer::start(|c| {
+        c.max_frame_bytes = 4096;
+        c.guest_max_frame_bytes = 4096;
+        c.rate_limit_bytes_per_sec = 1024;
+        c.rate_limit_bytes_burst = 4096;
+        c.rate_limit_strikes = 3;
+    })
+    .await;
+    let big = || publish(&"f".repeat(3600));
+    let mut c = server.client("flooder").await;
+    for _ in 0..4 {
+        c.send(Some("room:flood"), big()).await;
+    }
+    assert_eq!(c.expect_close().await.0, close::POLICY);
+    // Back at once under another self-chosen id: the address's buckets and
+    // strikes are where the last connection left them, so the first large
+    // frame is refused and the connection closed, instead of a new burst.
+    let mut again = server.client("flooder-2").await;
+    let id = again.send(Some("room:flood"), big()).await;
+    let answer = loop {
+        match tokio::time::timeout(FRAME_WAIT, futures_util::StreamExt::next(&mut again.ws))
+            .await
+            .expect("an answer")
+        {
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) => {
+                let f = decode_server(t.as_str()).unwrap();
+                if f.reference == Some(id) || matches!(f.msg, ServerMsg::Error(_)) {
+                    break format!("{:?}", f.msg);
+                }
+            }
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Close(Some(f)))) => {
+                break format!("close {}", u16::from(f.code));
+            }
+            Some(Ok(_)) => {}
+            other => panic!("{other:?}"),
+        }
+    };
+    assert!(
+        answer == "close 1008" || answer.contains("RateLimited"),
+        "{answer}"
+    );
+    // A token holder from the same address is not affected.
+    let token = tidings::server::auth::Auth::new(TEST_SECRET.as_bytes()).mint(&claims("member"));
+    let ws = connect_with(server.addr, &format!("token={token}"), &[]).await;
+    let mut member = admitted(ws).await.unwrap();
+    let id = member.send(Some("room:flood"), big()).await;
+    assert_eq!(
+        member.until(|f| f.reference == Some(id)).await.msg,
+        ServerMsg::Ack
+    );
+}
+
+#[tokio::test]
 async fn jobs_are_capped_per_user_and_the_api_has_its_own_slots() {
     let server = TestServer::start(|c| {
         c.max_jobs_per_user = 2;

@@ -81,8 +81,9 @@ pub async fn serve_halves<W, R>(
     let admitted = if state.budget.over() {
         Err(Refused::OverBudget)
     } else {
-        let guest_ip = client_ip.filter(|_| access.guest);
-        state.limits.acquire(&access.user.id, guest_ip)
+        state
+            .limits
+            .acquire(&access.user.id, client_ip.filter(|_| access.guest))
     };
     let _permit = match admitted {
         Ok(permit) => permit,
@@ -91,7 +92,8 @@ pub async fn serve_halves<W, R>(
             return Box::pin(gate::refuse_limit(&mut sink, refused)).await;
         }
     };
-    serve_split(sink, stream, &state, access).await;
+    let guest_ip = client_ip.filter(|_| access.guest);
+    serve_split(sink, stream, &state, access, guest_ip).await;
 }
 
 fn count_refusal(state: &AppState, refused: Refused) {
@@ -120,8 +122,15 @@ fn welcome(conn: &ConnHandle, state: &AppState) {
 }
 
 /// The connected phase, generic over the socket halves.
-pub async fn serve_split<W, R>(sink: W, stream: R, state: &AppState, access: Access)
-where
+/// `guest_ip`: a guest's client address, whose last rate state the
+/// connection starts from (see `guest_rates.rs`).
+pub async fn serve_split<W, R>(
+    sink: W,
+    stream: R,
+    state: &AppState,
+    access: Access,
+    guest_ip: Option<IpAddr>,
+) where
     W: Sink<Message> + Unpin + Send + 'static,
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
@@ -150,7 +159,23 @@ where
     ));
     let mut subs = Subscriptions::new();
     let mut stream = stream;
-    let reason = read_loop(&mut stream, &conn, state, &access, &mut subs).await;
+    let c = &state.config;
+    let fresh = RateLimiter::new(
+        RateLimits {
+            frames_per_sec: c.rate_limit_per_sec,
+            frames_burst: c.rate_limit_burst,
+            bytes_per_sec: c.rate_limit_bytes_per_sec,
+            bytes_burst: c.rate_limit_bytes_burst,
+            max_strikes: c.rate_limit_strikes,
+        },
+        std::time::Instant::now(),
+    );
+    let mut rate = state.guest_rates.start(guest_ip, fresh);
+    let reason = read_loop(&mut stream, &conn, state, &access, &mut subs, &mut rate).await;
+    if reason == DisconnectReason::RateLimited {
+        let now = std::time::Instant::now();
+        state.guest_rates.keep(guest_ip, rate, now);
+    }
     conn.disconnect(reason);
     let reason = conn.reason().unwrap_or(reason);
     state.hub.stats.count_disconnect(reason);
@@ -198,23 +223,13 @@ async fn read_loop<R>(
     state: &AppState,
     access: &Access,
     subs: &mut Subscriptions,
+    rate: &mut RateLimiter,
 ) -> DisconnectReason
 where
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
     let deadline = state.config.heartbeat_timeout();
     let max = state.config.max_frame_for(access.guest);
-    let c = &state.config;
-    let mut rate = RateLimiter::new(
-        RateLimits {
-            frames_per_sec: c.rate_limit_per_sec,
-            frames_burst: c.rate_limit_burst,
-            bytes_per_sec: c.rate_limit_bytes_per_sec,
-            bytes_burst: c.rate_limit_bytes_burst,
-            max_strikes: c.rate_limit_strikes,
-        },
-        std::time::Instant::now(),
-    );
     loop {
         // Backpressure: with half the outbound budget queued, the next
         // frame waits until the writer has made room (bounded by the

@@ -17,6 +17,7 @@ pub mod dedupe;
 mod demo_text;
 pub mod dispatch;
 pub mod frames;
+pub mod guest_rates;
 pub mod history;
 pub mod http_api;
 pub mod hub;

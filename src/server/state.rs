@@ -50,6 +50,8 @@ pub struct AppState {
     pub sse: Arc<super::sse_sessions::SseSessions>,
     /// The assistant's model (`--llm-url`); None: the demo answer.
     pub llm: Option<Arc<super::llm::Llm>>,
+    /// The last rate state of each guest address (see `guest_rates.rs`).
+    pub guest_rates: Arc<super::guest_rates::GuestRates>,
     next_conn: Arc<AtomicU64>,
 }
 
@@ -127,6 +129,7 @@ impl AppState {
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
             leptos_options,
+            guest_rates: Arc::default(),
             next_conn: Arc::new(AtomicU64::new(1)),
         })
     }
