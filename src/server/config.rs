@@ -6,6 +6,10 @@ use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::time::Duration;
 
+#[path = "config_values.rs"]
+mod values;
+use values::{parse_http_url, parse_redis_prefix, parse_redis_url, parse_secret};
+
 /// Tidings: a realtime hub and web app in one binary.
 #[derive(Parser, Debug, Clone)]
 #[command(name = "tidings", version, about)]
@@ -308,33 +312,6 @@ pub struct Config {
     pub llm_max_bytes: u64,
 }
 
-fn parse_http_url(s: &str) -> Result<String, String> {
-    match s.split_once("://") {
-        Some(("http" | "https", rest)) if !rest.is_empty() => Ok(s.to_string()),
-        _ => Err("expected http://host[:port]/path or https://…".into()),
-    }
-}
-
-fn parse_redis_url(s: &str) -> Result<String, String> {
-    if s.starts_with("redis://") || s.starts_with("rediss://") || s.starts_with("unix://") {
-        Ok(s.to_string())
-    } else {
-        Err("expected redis://host:port[/db]".into())
-    }
-}
-
-fn parse_redis_prefix(s: &str) -> Result<String, String> {
-    let ok = !s.is_empty()
-        && s.len() <= 64
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if ok {
-        Ok(s.to_string())
-    } else {
-        Err("1-64 characters of A-Z a-z 0-9 _ - .".into())
-    }
-}
-
 /// Subcommands besides serving.
 #[derive(Subcommand, Debug, Clone)]
 pub enum Command {
@@ -363,13 +340,6 @@ pub struct TokenArgs {
     /// An admin token: may open `/admin` (the `admin:` topics).
     #[arg(long)]
     pub admin: bool,
-}
-
-fn parse_secret(s: &str) -> Result<String, String> {
-    if s.len() < 32 {
-        return Err("must be at least 32 bytes long".into());
-    }
-    Ok(s.to_string())
 }
 
 impl Config {
@@ -421,43 +391,5 @@ impl Config {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_are_valid() {
-        let c = Config::defaults();
-        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
-        assert!(c.validate().is_ok());
-    }
-
-    #[test]
-    fn bad_values_name_the_option() {
-        let err = Config::try_parse_from(["tidings", "--heartbeat-interval-ms", "5"]).unwrap_err();
-        assert!(err.to_string().contains("--heartbeat-interval-ms"), "{err}");
-        let err = Config::try_parse_from(["tidings", "--addr", "nowhere"]).unwrap_err();
-        assert!(err.to_string().contains("--addr"), "{err}");
-        let err = Config::try_parse_from(["tidings", "--llm-url", "ftp://x"]).unwrap_err();
-        assert!(err.to_string().contains("--llm-url"), "{err}");
-        let c = Config::try_parse_from([
-            "tidings",
-            "--heartbeat-interval-ms",
-            "5000",
-            "--heartbeat-timeout-ms",
-            "4000",
-        ])
-        .unwrap();
-        assert!(c.validate().unwrap_err().contains("--heartbeat-timeout-ms"));
-        let c = Config::try_parse_from(["tidings", "--rate-limit-bytes-burst", "4096"]).unwrap();
-        assert!(
-            c.validate()
-                .unwrap_err()
-                .contains("--rate-limit-bytes-burst")
-        );
-        let err =
-            Config::try_parse_from(["tidings", "--trusted-proxy", "proxy.local"]).unwrap_err();
-        assert!(err.to_string().contains("--trusted-proxy"), "{err}");
-        let err = Config::try_parse_from(["tidings", "--memory-budget", "10"]).unwrap_err();
-        assert!(err.to_string().contains("--memory-budget"), "{err}");
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;
