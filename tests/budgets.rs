@@ -303,7 +303,7 @@ async fn the_byte_rate_refuses_then_closes() {
     // Each ~3.9 KB frame takes nearly the whole burst; the next one needs
     // almost 4 s of refill, far longer than sending it takes.
     let first = c.send(Some("room:heavy"), publish(&"x".repeat(3600))).await;
-    for _ in 0..3 {
+    for _ in 0..4 {
         c.send(Some("room:heavy"), publish(&"y".repeat(3600))).await;
     }
     let (mut acked, mut limited) = (false, 0);
@@ -331,10 +331,13 @@ async fn the_byte_rate_refuses_then_closes() {
         }
     };
     assert!(acked, "the first frame fit the burst");
-    assert_eq!(limited, 2, "two refusals, the third strike closes");
+    assert_eq!(
+        limited, 3,
+        "three refusals (the strikes), the fourth closes"
+    );
     assert_eq!(code, close::POLICY);
     let h = health(server.addr).await;
-    assert_eq!(h["stats"]["refused"]["byte_rate"], 2);
+    assert_eq!(h["stats"]["refused"]["byte_rate"], 3);
 }
 
 #[tokio::test]
@@ -349,7 +352,7 @@ async fn a_guest_closed_for_flooding_comes_back_without_a_fresh_burst() {
     .await;
     let big = || publish(&"f".repeat(3600));
     let mut c = server.client("flooder").await;
-    for _ in 0..4 {
+    for _ in 0..5 {
         c.send(Some("room:flood"), big()).await;
     }
     assert_eq!(c.expect_close().await.0, close::POLICY);

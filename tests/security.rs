@@ -259,8 +259,9 @@ async fn a_flood_gets_rate_limited_errors_then_1008() {
     })
     .await;
     let mut c = server.client("flood").await;
+    let mut sent = std::collections::HashSet::new();
     for _ in 0..60 {
-        c.send(None, ClientMsg::Ping).await;
+        sent.insert(c.send(None, ClientMsg::Ping).await);
     }
     let (mut pongs, mut limited) = (0, 0);
     let code = loop {
@@ -270,7 +271,11 @@ async fn a_flood_gets_rate_limited_errors_then_1008() {
                 let f = decode_server(t.as_str()).unwrap();
                 match (&f.msg, error_code(&f)) {
                     (ServerMsg::Pong, _) => pongs += 1,
-                    (_, Some(ErrorCode::RateLimited)) => limited += 1,
+                    (_, Some(ErrorCode::RateLimited)) => {
+                        let r = f.reference.expect("a rate_limited error names its frame");
+                        assert!(sent.contains(&r), "ref is one of the frames sent");
+                        limited += 1;
+                    }
                     other => panic!("{other:?}"),
                 }
             }
@@ -281,7 +286,7 @@ async fn a_flood_gets_rate_limited_errors_then_1008() {
         }
     };
     assert!((20..=21).contains(&pongs), "the burst passes: {pongs}");
-    assert_eq!(limited, 29, "then typed errors until the strikes run out");
+    assert_eq!(limited, 30, "then one typed error per strike");
     assert_eq!(code, close::POLICY);
 }
 

@@ -6,7 +6,9 @@
 
 use super::ErrorCode;
 use super::frames::{ClientFrame, ClientMsg, ServerFrame};
-use super::ids::FrameId;
+use super::ids::{FrameId, Millis, Priority};
+use super::json_errors::{decode_value, syntax_error};
+use serde::Deserialize;
 use serde_json::Value;
 
 /// Longest topic name the protocol accepts at all; a server may set a
@@ -32,10 +34,42 @@ impl DecodeError {
     }
 }
 
+/// The envelope fields of a client frame, decoded apart from its payload
+/// so an error can name the field's path (serde loses it through the
+/// envelope's `flatten`).
+#[derive(Deserialize)]
+struct Head {
+    id: FrameId,
+    #[serde(default)]
+    ts: Millis,
+    #[serde(default)]
+    priority: Priority,
+    #[serde(default)]
+    topic: Option<String>,
+    #[serde(default)]
+    seq: Option<u64>,
+    #[serde(default)]
+    epoch: Option<String>,
+    #[serde(rename = "ref", default)]
+    reference: Option<FrameId>,
+}
+
+/// The `id` of a client frame, without decoding the rest (for refusing a
+/// frame that is not processed, e.g. past the rate limit, with a `ref`).
+pub fn peek_id(text: &str) -> Option<FrameId> {
+    #[derive(Deserialize)]
+    struct IdOnly {
+        id: Option<FrameId>,
+    }
+    serde_json::from_str::<IdOnly>(text).ok().and_then(|f| f.id)
+}
+
 /// Decodes one client text frame.
 pub fn decode_client(text: &str) -> Result<ClientFrame, DecodeError> {
-    let mut value: Value = serde_json::from_str(text)
-        .map_err(|e| DecodeError::new(ErrorCode::BadJson, format!("invalid JSON: {e}"), None))?;
+    let mut value: Value = serde_json::from_str(text).map_err(|e| {
+        let (code, message) = syntax_error(&e);
+        DecodeError::new(code, message, None)
+    })?;
     let obj = value.as_object_mut().ok_or_else(|| {
         DecodeError::new(ErrorCode::BadFrame, "a frame must be a JSON object", None)
     })?;
@@ -43,51 +77,55 @@ pub fn decode_client(text: &str) -> Result<ClientFrame, DecodeError> {
         .get("id")
         .and_then(Value::as_str)
         .and_then(|s| uuid::Uuid::parse_str(s).ok());
-    let kind = match obj.get("type") {
-        Some(Value::String(s)) => s.clone(),
+    let kind = match obj.remove("type") {
+        Some(Value::String(s)) => s,
         Some(_) => {
             return Err(DecodeError::new(
                 ErrorCode::BadFrame,
-                "`type` must be a string",
+                "type: expected a string",
                 reference,
             ));
         }
         None => {
             return Err(DecodeError::new(
                 ErrorCode::BadFrame,
-                "missing field `type`",
+                "type: is required",
                 reference,
             ));
         }
     };
     if !ClientMsg::TYPES.contains(&kind.as_str()) {
-        let shown: String = kind.chars().take(40).collect();
         return Err(DecodeError::new(
             ErrorCode::UnknownType,
-            format!("unknown frame type `{shown}`"),
+            format!("type: is not one of: {}", ClientMsg::TYPES.join(", ")),
             reference,
         ));
     }
     // Be lenient about empty payloads: `{}` or null on a unit type, and a
     // missing payload on a type whose fields all have defaults.
-    if ClientMsg::UNIT_TYPES.contains(&kind.as_str()) {
-        obj.remove("payload");
-    } else if matches!(obj.get("payload"), None | Some(Value::Null)) {
-        obj.insert("payload".into(), Value::Object(Default::default()));
-    }
-    let frame: ClientFrame = serde_json::from_value(value).map_err(|e| {
-        DecodeError::new(
-            ErrorCode::BadPayload,
-            format!("invalid `{kind}` frame: {e}"),
-            reference,
-        )
-    })?;
+    let payload = match obj.remove("payload") {
+        None | Some(Value::Null) => Value::Object(Default::default()),
+        Some(p) => p,
+    };
+    let bad = |message: String| DecodeError::new(ErrorCode::BadPayload, message, reference);
+    let head: Head = decode_value(value, "").map_err(bad)?;
+    let msg = decode_msg(&kind, payload).map_err(bad)?;
+    let frame = ClientFrame {
+        id: head.id,
+        ts: head.ts,
+        priority: head.priority,
+        topic: head.topic,
+        seq: head.seq,
+        epoch: head.epoch,
+        reference: head.reference,
+        msg,
+    };
     if frame.msg.needs_topic() {
         match frame.topic.as_deref() {
             None => {
                 return Err(DecodeError::new(
                     ErrorCode::BadTopic,
-                    format!("a `{kind}` frame needs a `topic`"),
+                    format!("topic: is required on a `{kind}` frame"),
                     Some(frame.id),
                 ));
             }
@@ -99,6 +137,25 @@ pub fn decode_client(text: &str) -> Result<ClientFrame, DecodeError> {
         }
     }
     Ok(frame)
+}
+
+/// The message of a frame of type `kind` (one of [`ClientMsg::TYPES`]).
+fn decode_msg(kind: &str, payload: Value) -> Result<ClientMsg, String> {
+    let p = "payload";
+    Ok(match kind {
+        "auth" => ClientMsg::Auth(decode_value(payload, p)?),
+        "subscribe" => ClientMsg::Subscribe(decode_value(payload, p)?),
+        "publish" => ClientMsg::Publish(decode_value(payload, p)?),
+        "typing" => ClientMsg::Typing(decode_value(payload, p)?),
+        "operation_start" => ClientMsg::OperationStart(decode_value(payload, p)?),
+        "operation_cancel" => ClientMsg::OperationCancel(decode_value(payload, p)?),
+        "stream_start" => ClientMsg::StreamStart(decode_value(payload, p)?),
+        "stream_cancel" => ClientMsg::StreamCancel(decode_value(payload, p)?),
+        "unsubscribe" => ClientMsg::Unsubscribe,
+        "ping" => ClientMsg::Ping,
+        "pong" => ClientMsg::Pong,
+        _ => return Err("type: is not a known frame type".into()),
+    })
 }
 
 /// Checks a topic name: 1..=128 chars of `A-Z a-z 0-9 : _ - . @`.

@@ -48,11 +48,13 @@ pub enum ErrorCode {
     /// The server is over its memory budget: no new topics, jobs or
     /// connections until usage falls. Retry later.
     OverBudget,
+    /// Valid JSON nested deeper than 128 levels; no frame nests that deep.
+    TooDeep,
 }
 
 impl ErrorCode {
     /// Every code, for docs and tests.
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::BadJson,
         ErrorCode::BadFrame,
         ErrorCode::UnknownType,
@@ -71,6 +73,7 @@ impl ErrorCode {
         ErrorCode::TooManyTopics,
         ErrorCode::TooManyJobs,
         ErrorCode::OverBudget,
+        ErrorCode::TooDeep,
     ];
 
     /// The wire spelling of the code.
@@ -94,6 +97,7 @@ impl ErrorCode {
             ErrorCode::TooManyTopics => "too_many_topics",
             ErrorCode::TooManyJobs => "too_many_jobs",
             ErrorCode::OverBudget => "over_budget",
+            ErrorCode::TooDeep => "too_deep",
         }
     }
 }

@@ -10,6 +10,7 @@ mod codec;
 mod errors;
 mod frames;
 mod ids;
+mod json_errors;
 mod ops;
 mod resume;
 mod streams;
@@ -20,11 +21,12 @@ mod tests;
 pub use admin::*;
 pub use codec::{
     DecodeError, MAX_TOPIC_LEN, decode_client, decode_server, encode_client, encode_server,
-    validate_topic,
+    peek_id, validate_topic,
 };
 pub use errors::{ErrorCode, close};
 pub use frames::*;
 pub use ids::*;
+pub use json_errors::{MAX_JSON_DEPTH, decode_value, syntax_error};
 pub use ops::*;
 pub use resume::*;
 pub use streams::*;

@@ -255,7 +255,11 @@ where
                         Limit::Bytes => (Refusal::ByteRate, "too many bytes per second; slow down"),
                     };
                     state.hub.stats.refused.count(why);
-                    dispatch::send_error(conn, ErrorCode::RateLimited, message.into(), None);
+                    let reference = match &msg {
+                        Message::Text(t) => peek_id(t.as_str()),
+                        _ => None,
+                    };
+                    dispatch::send_error(conn, ErrorCode::RateLimited, message.into(), reference);
                     continue;
                 }
                 Verdict::Disconnect => return DisconnectReason::RateLimited,

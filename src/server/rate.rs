@@ -102,7 +102,7 @@ impl RateLimiter {
             return Verdict::Allow;
         };
         self.strikes += 1;
-        if self.strikes >= self.max_strikes {
+        if self.strikes > self.max_strikes {
             Verdict::Disconnect
         } else {
             Verdict::Refuse(limit)
@@ -149,6 +149,7 @@ mod tests {
         let later = t0 + Duration::from_millis(500);
         assert_eq!(r.check(later, 400), Verdict::Allow);
         assert_eq!(r.check(later, 400), Verdict::Refuse(Limit::Bytes));
+        assert_eq!(r.check(later, 400), Verdict::Refuse(Limit::Bytes));
         assert_eq!(r.check(later, 400), Verdict::Disconnect, "strikes add up");
     }
 
@@ -159,9 +160,10 @@ mod tests {
         for _ in 0..5 {
             assert_eq!(r.check(t0, 0), Verdict::Allow);
         }
-        assert_eq!(r.check(t0, 0), Verdict::Refuse(Limit::Frames));
-        assert_eq!(r.check(t0, 0), Verdict::Refuse(Limit::Frames));
-        assert_eq!(r.check(t0, 0), Verdict::Disconnect);
+        for _ in 0..3 {
+            assert_eq!(r.check(t0, 0), Verdict::Refuse(Limit::Frames));
+        }
+        assert_eq!(r.check(t0, 0), Verdict::Disconnect, "after 3 refusals");
     }
 
     #[test]
