@@ -117,3 +117,80 @@ async fn tokens_without_the_admin_claim_and_guests_are_refused() {
         })
     ));
 }
+
+#[tokio::test]
+async fn nobody_but_the_server_writes_under_admin_over_websocket_or_http() {
+    let server = TestServer::start(|_| {}).await;
+    let mut admin = with_token(&server, &token("root", true)).await;
+    admin
+        .send(
+            Some(ADMIN_TOPIC),
+            ClientMsg::Subscribe(SubscribeBody::default()),
+        )
+        .await;
+    // WebSocket: every frame that writes to a topic, from an admin.
+    let forged = [
+        publish("forged"),
+        ClientMsg::Typing(TypingBody { typing: true }),
+        ClientMsg::OperationStart(OperationStartBody {
+            label: Some("forged".into()),
+        }),
+        ClientMsg::StreamStart(StreamStartBody {
+            prompt: "forged".into(),
+            stream_id: None,
+            from_index: None,
+        }),
+    ];
+    for msg in forged {
+        let id = admin.send(Some(ADMIN_TOPIC), msg).await;
+        let f = admin.until(|f| f.reference == Some(id)).await;
+        assert!(
+            matches!(&f.msg, ServerMsg::Error(e) if e.code == ErrorCode::Forbidden),
+            "{f:?}"
+        );
+    }
+    // HTTP: every endpoint that names a topic.
+    let attempts = [
+        (
+            "/api/topics/admin:stats/messages".to_string(),
+            r#"{"data":{"connections":999999}}"#.to_string(),
+        ),
+        (
+            "/api/notifications".into(),
+            r#"{"topic":"admin:stats","title":"forged"}"#.into(),
+        ),
+        (
+            "/api/operations".into(),
+            r#"{"topic":"admin:stats","label":"forged"}"#.into(),
+        ),
+        (
+            "/api/streams".into(),
+            r#"{"topic":"admin:stats","label":"forged"}"#.into(),
+        ),
+    ];
+    for (path, body) in attempts {
+        let (status, out) = http(server.addr, "POST", &path, Some(TEST_API_KEY), Some(&body)).await;
+        assert_eq!(
+            (status, out["error"]["code"].as_str()),
+            (403, Some("forbidden")),
+            "{path}: {out}"
+        );
+    }
+    // What reached the admin feed since: samples of the server's only.
+    let mut samples = 0;
+    while samples < 2 {
+        let f = admin.next().await;
+        match &f.msg {
+            ServerMsg::Message(_) => {
+                let sample = sample_of(&f).expect("only the server's samples");
+                assert!(sample.connections < 999_999, "a forged sample arrived");
+                samples += 1;
+            }
+            ServerMsg::Notification(n) => panic!("a forged notification: {n:?}"),
+            ServerMsg::OperationStarted(_) | ServerMsg::StreamStart(_) => {
+                panic!("a forged job: {f:?}")
+            }
+            _ => {}
+        }
+    }
+}

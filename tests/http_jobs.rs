@@ -100,6 +100,15 @@ async fn an_http_operation_shows_live_and_a_users_cancel_reaches_the_backend() {
         (p.percent, p.stage.as_str(), p.eta_ms),
         (40.0, "Parse", Some(5000))
     );
+    for out_of_range in ["-1", "100.5", "1e9"] {
+        let body = format!(r#"{{"percent":{out_of_range}}}"#);
+        let (status, out) = http(server.addr, "POST", &path, KEY, Some(&body)).await;
+        assert_eq!(
+            (status, out["error"]["code"].as_str()),
+            (422, Some("bad_progress")),
+            "percent {out_of_range} is refused, not clamped"
+        );
+    }
 
     // The user presses Cancel.
     user.send(

@@ -290,3 +290,37 @@ async fn a_token_in_an_auth_frame_signs_in_and_a_bad_one_closes_with_4002() {
     assert_eq!(v["code"], 4002);
     assert!(bad.event().await.is_none(), "the stream ends after close");
 }
+
+#[tokio::test]
+async fn nobody_publishes_under_admin_over_sse_not_even_an_admin() {
+    let server = TestServer::start(|_| {}).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let token = Auth::new(TEST_SECRET.as_bytes()).mint(&Claims {
+        sub: "root".into(),
+        name: "Root".into(),
+        exp: now + 60,
+        subscribe: vec!["*".into()],
+        publish: vec!["*".into()],
+        admin: true,
+    });
+    let mut sse = SseClient::open(server.addr, &format!("token={token}")).await;
+    assert!(matches!(sse.frame().await.msg, ServerMsg::Welcome(_)));
+    let forged = [
+        publish("forged"),
+        ClientMsg::Typing(TypingBody { typing: true }),
+        ClientMsg::OperationStart(OperationStartBody {
+            label: Some("forged".into()),
+        }),
+    ];
+    for msg in forged {
+        let id = sse.send(Some("admin:stats"), msg).await;
+        let f = sse.until(|f| f.reference == Some(id)).await;
+        match f.msg {
+            ServerMsg::Error(e) => assert_eq!(e.code, ErrorCode::Forbidden),
+            other => panic!("expected forbidden, got {other:?}"),
+        }
+    }
+}

@@ -8,7 +8,17 @@ use crate::protocol::*;
 pub(super) fn apply_topic(t: &mut TopicView, frame: &ServerFrame) {
     match &frame.msg {
         ServerMsg::Subscribed(body) => on_subscribed(t, body),
-        ServerMsg::Gap(body) => t.gap = Some(body.clone()),
+        ServerMsg::Gap(body) => {
+            // Sent live when the shared store lost the topic: the new
+            // epoch numbers from 1 again, so stop comparing with the old.
+            if body.reason == GapReason::EpochChanged
+                && t.epoch.as_deref() != Some(body.epoch.as_str())
+            {
+                t.epoch = Some(body.epoch.clone());
+                t.last_seq = None;
+            }
+            t.gap = Some(body.clone());
+        }
         ServerMsg::Message(m) => {
             t.pending.retain(|p| p.id != frame.id);
             if let (Some(seq), Some(last)) = (frame.seq, t.last_seq)
@@ -138,6 +148,11 @@ pub(super) fn apply_topic(t: &mut TopicView, frame: &ServerFrame) {
 fn on_subscribed(t: &mut TopicView, body: &SubscribedBody) {
     t.refused = None;
     if t.epoch.as_deref() == Some(body.epoch.as_str()) {
+        // A client that believes it is past the topic's newest seq (the
+        // server's counter went back) takes the server's word for it.
+        if t.last_seq.is_some_and(|last| last > body.seq) {
+            t.last_seq = Some(body.seq);
+        }
         for s in &t.streams {
             if s.status == StreamStatus::Interrupted
                 && !t

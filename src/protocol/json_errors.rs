@@ -93,6 +93,9 @@ fn phrase(serde_message: &str) -> (Option<String>, String) {
         allowed_values(m)
     } else if m.starts_with("unknown field") {
         "is not a known field".into()
+    } else if m.starts_with("invalid length") && m.contains("expected struct") {
+        // serde reads a struct from an array of its fields too.
+        "expected an object".into()
     } else if m.starts_with("invalid length") {
         "has the wrong number of elements".into()
     } else if m.starts_with("duplicate field") {

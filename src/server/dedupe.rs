@@ -1,11 +1,20 @@
 //! Remembers the frame ids the server already applied, within a bounded
 //! window, so a client that re-sends a frame (it never saw the ack) gets
 //! the same ack again and the frame has exactly one effect.
+//!
+//! An id is *claimed* before anything is awaited ([`Dedupe::claim`]): the
+//! first claim gets a [`Reservation`], and a concurrent claim of the same
+//! id (a retry racing the original, over WebSocket, SSE or HTTP) waits for
+//! it. The reservation either commits the outcome (later claims get it) or
+//! is dropped when the frame failed (the next claim may try again). Across
+//! processes the Redis backplane keeps the same promise for publishes
+//! inside its publish script (see `backplane/redis.rs`).
 
 use crate::protocol::FrameId;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use tokio::sync::watch;
 
 /// What the ack of an applied frame said.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,14 +24,56 @@ pub struct Applied {
     pub epoch: Option<String>,
 }
 
-/// Outcomes by id, and ids in the order they were applied.
-type Seen = (HashMap<FrameId, Applied>, VecDeque<(Instant, FrameId)>);
+/// An id being applied (its reservation's sender is alive) or applied.
+enum Slot {
+    Pending(watch::Receiver<()>),
+    Done(Applied),
+}
+
+/// Slots by id, and applied ids in the order they were applied.
+type Seen = (HashMap<FrameId, Slot>, VecDeque<(Instant, FrameId)>);
 
 /// Applied frame ids: at most `capacity`, each for at most `window`.
 pub struct Dedupe {
     inner: Mutex<Seen>,
     capacity: usize,
     window: Duration,
+}
+
+/// The answer to a claim.
+pub enum Claim<'a> {
+    /// Nobody applied or is applying this id: go ahead, then commit.
+    Fresh(Reservation<'a>),
+    /// Applied before: answer with this.
+    Done(Applied),
+}
+
+/// The right to apply one id. Dropped without [`Reservation::commit`]
+/// (the frame failed), the id is free again.
+pub struct Reservation<'a> {
+    dedupe: &'a Dedupe,
+    id: FrameId,
+    _applying: watch::Sender<()>,
+    committed: bool,
+}
+
+impl Reservation<'_> {
+    /// Records that the id was applied with this outcome.
+    pub fn commit(mut self, applied: Applied) {
+        self.committed = true;
+        self.dedupe.insert(self.id, applied);
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if !self.committed {
+            let mut inner = self.dedupe.lock();
+            if matches!(inner.0.get(&self.id), Some(Slot::Pending(_))) {
+                inner.0.remove(&self.id);
+            }
+        }
+    }
 }
 
 impl Dedupe {
@@ -34,23 +85,63 @@ impl Dedupe {
         }
     }
 
+    /// How long an applied id is remembered.
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Claims `id`: the earlier outcome when it was applied, else the right
+    /// to apply it, waiting first while another task is applying it.
+    pub async fn claim(&self, id: FrameId) -> Claim<'_> {
+        loop {
+            let mut applying = {
+                let mut inner = self.lock();
+                Self::expire(&mut inner, self.window);
+                match inner.0.get(&id) {
+                    Some(Slot::Done(applied)) => return Claim::Done(applied.clone()),
+                    Some(Slot::Pending(rx)) => rx.clone(),
+                    None => {
+                        let (tx, rx) = watch::channel(());
+                        inner.0.insert(id, Slot::Pending(rx));
+                        return Claim::Fresh(Reservation {
+                            dedupe: self,
+                            id,
+                            _applying: tx,
+                            committed: false,
+                        });
+                    }
+                }
+            };
+            // Returns once the other task's reservation is gone (committed
+            // or dropped); then look again.
+            while applying.changed().await.is_ok() {}
+        }
+    }
+
     /// The earlier outcome, when `id` was already applied.
     pub fn get(&self, id: &FrameId) -> Option<Applied> {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut inner = self.lock();
         Self::expire(&mut inner, self.window);
-        inner.0.get(id).cloned()
+        match inner.0.get(id) {
+            Some(Slot::Done(applied)) => Some(applied.clone()),
+            _ => None,
+        }
     }
 
     /// Records that `id` was applied.
     pub fn insert(&self, id: FrameId, applied: Applied) {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut inner = self.lock();
         Self::expire(&mut inner, self.window);
         while inner.1.len() >= self.capacity {
             if let Some((_, old)) = inner.1.pop_front() {
                 inner.0.remove(&old);
             }
         }
-        if inner.0.insert(id, applied).is_none() {
+        if !matches!(inner.0.insert(id, Slot::Done(applied)), Some(Slot::Done(_))) {
             inner.1.push_back((Instant::now(), id));
         }
     }
@@ -70,8 +161,9 @@ impl Dedupe {
         }
     }
 
+    /// Applied ids remembered (not those being applied).
     pub fn len(&self) -> usize {
-        self.inner.lock().map(|i| i.0.len()).unwrap_or(0)
+        self.lock().1.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -106,6 +198,42 @@ mod tests {
         assert_eq!(d.get(&a), None, "oldest evicted at capacity");
         assert_eq!(d.get(&c), Some(applied(3)));
         assert_eq!(d.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_concurrent_claim_waits_for_the_first_and_gets_its_outcome() {
+        let d = std::sync::Arc::new(Dedupe::new(10, Duration::from_secs(60)));
+        let id = uuid::Uuid::new_v4();
+        let Claim::Fresh(first) = d.claim(id).await else {
+            panic!("the first claim is fresh")
+        };
+        let d2 = d.clone();
+        let second = tokio::spawn(async move {
+            match d2.claim(id).await {
+                Claim::Done(a) => a,
+                Claim::Fresh(_) => panic!("a second claim while the first applies"),
+            }
+        });
+        // The second waits on the first, whatever the scheduling.
+        tokio::task::yield_now().await;
+        assert!(!second.is_finished());
+        first.commit(applied(7));
+        assert_eq!(second.await.unwrap(), applied(7));
+    }
+
+    #[tokio::test]
+    async fn a_dropped_reservation_frees_the_id() {
+        let d = Dedupe::new(10, Duration::from_secs(60));
+        let id = uuid::Uuid::new_v4();
+        let Claim::Fresh(first) = d.claim(id).await else {
+            panic!("fresh")
+        };
+        drop(first);
+        assert!(
+            matches!(d.claim(id).await, Claim::Fresh(_)),
+            "failed: try again"
+        );
+        assert!(d.is_empty());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use super::auth::Access;
 use super::conn_handle::ConnHandle;
-use super::dedupe::Applied;
+use super::dedupe::{Applied, Claim};
 use super::hub::{SubscribeRequest, now_ms};
 use super::jobs::JobRefused;
 use super::state::AppState;
@@ -145,12 +145,19 @@ pub async fn handle_text(
         let message = "not allowed on this topic";
         return send_topic_error(conn, ErrorCode::Forbidden, message, id, topic);
     }
-    if changes_state(&frame.msg)
-        && let Some(applied) = state.dedupe.get(&id)
-    {
-        state.hub.stats.duplicates_ignored.fetch_add(1, Relaxed);
-        return send_ack(conn, id, &applied);
-    }
+    // Claimed before anything is awaited, so concurrent retries of one id
+    // (on this or other connections) have one effect and one outcome.
+    let reservation = if changes_state(&frame.msg) {
+        match state.dedupe.claim(id).await {
+            Claim::Done(applied) => {
+                state.hub.stats.duplicates_ignored.fetch_add(1, Relaxed);
+                return send_ack(conn, id, &applied);
+            }
+            Claim::Fresh(reservation) => Some(reservation),
+        }
+    } else {
+        None
+    };
     let topic = frame.topic.as_deref().unwrap_or_default();
     let fail = |code: ErrorCode, message: &str| send_error(conn, code, message.into(), Some(id));
     if creates_topic(&frame.msg)
@@ -218,9 +225,9 @@ pub async fn handle_text(
                 .publish(topic, id, conn.user.clone(), body.data)
                 .await
             {
-                Ok((seq, epoch)) => {
-                    applied.seq = Some(seq);
-                    applied.epoch = Some(epoch);
+                Ok(published) => {
+                    applied.seq = Some(published.seq);
+                    applied.epoch = Some(published.epoch);
                     Ok(())
                 }
                 Err(_) => Err((
@@ -252,8 +259,10 @@ pub async fn handle_text(
     };
     match outcome {
         Ok(()) => {
+            if let Some(reservation) = reservation {
+                reservation.commit(applied.clone());
+            }
             send_ack(conn, id, &applied);
-            state.dedupe.insert(id, applied);
         }
         Err((code, message)) => fail(code, message),
     }

@@ -9,7 +9,7 @@
 //! bytes are shared with every subscriber.
 
 use super::backplane::events::BusKind;
-use super::backplane::{Backplane, Publish, Relay, Unavailable};
+use super::backplane::{Backplane, Publish, Published, Relay, Unavailable};
 use super::budget::MemoryBudget;
 use super::conn_handle::ConnHandle;
 use super::history::Recorded;
@@ -122,7 +122,7 @@ impl Hub {
         id: FrameId,
         from: User,
         data: serde_json::Value,
-    ) -> Result<(u64, String), Unavailable> {
+    ) -> Result<Published, Unavailable> {
         let relayed = self.relay.is_some();
         if relayed {
             self.with_topic(topic, |t| super::typing::clear(t, &from.id));
@@ -134,8 +134,14 @@ impl Hub {
             data,
         };
         let done = self.backplane.publish(self, msg).await;
-        if done.is_ok() && relayed {
-            self.stats.messages_published.fetch_add(1, Relaxed);
+        match &done {
+            Ok(p) if p.duplicate => {
+                self.stats.duplicates_ignored.fetch_add(1, Relaxed);
+            }
+            Ok(_) if relayed => {
+                self.stats.messages_published.fetch_add(1, Relaxed);
+            }
+            _ => {}
         }
         done
     }
@@ -199,8 +205,27 @@ impl Hub {
     ) -> Recorded {
         self.with_topic(topic, |t| {
             let strict = strict && t.loaded;
+            let lost = (t.loaded && t.history.epoch() != epoch)
+                .then(|| (t.history.epoch().to_string(), t.history.seq()));
             let done = t.history.record(epoch, seq, bytes.clone(), at, strict);
             if live && done == Recorded::Appended {
+                if let Some((previous_epoch, last)) = lost {
+                    // The shared store lost the topic (a new epoch from 1):
+                    // live subscribers learn it as a resuming one would.
+                    let gap = GapBody {
+                        reason: GapReason::EpochChanged,
+                        previous_epoch,
+                        epoch: epoch.to_string(),
+                        from_seq: last + 1,
+                        to_seq: None,
+                    };
+                    t.fan_out(
+                        encode(&topic_frame(topic, ServerMsg::Gap(gap))),
+                        Lane::Normal,
+                        None,
+                        None,
+                    );
+                }
                 let started = Instant::now();
                 t.fan_out(bytes, Lane::Normal, None, None);
                 metrics::histogram!("tidings_fanout_seconds")

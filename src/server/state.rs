@@ -84,6 +84,7 @@ impl AppState {
                         limits,
                         node_ttl: std::time::Duration::from_millis(config.redis_node_ttl_ms),
                         queue: config.redis_queue as usize,
+                        dedupe_window: std::time::Duration::from_millis(config.dedupe_window_ms),
                     })?);
                     (redis.clone(), Some(redis))
                 }

@@ -2,7 +2,7 @@
 //! count and age; nothing is shared. A restart starts every topic in a new
 //! epoch.
 
-use super::{Backplane, BoxFuture, Publish, Relay, Unavailable};
+use super::{Backplane, BoxFuture, Publish, Published, Relay, Unavailable};
 use crate::server::history::{History, HistoryLimits};
 use crate::server::hub::Hub;
 
@@ -20,9 +20,14 @@ impl Backplane for InMemory {
         &'a self,
         hub: &'a Hub,
         msg: Publish,
-    ) -> BoxFuture<'a, Result<(u64, String), Unavailable>> {
-        let done = hub.publish_local(&msg.topic, msg.id, msg.from, msg.data);
-        Box::pin(std::future::ready(Ok(done)))
+    ) -> BoxFuture<'a, Result<Published, Unavailable>> {
+        // One process: the hub's dedupe window is the whole truth.
+        let (seq, epoch) = hub.publish_local(&msg.topic, msg.id, msg.from, msg.data);
+        Box::pin(std::future::ready(Ok(Published {
+            seq,
+            epoch,
+            duplicate: false,
+        })))
     }
 
     fn prepare<'a>(&'a self, _hub: &'a Hub, _topic: &'a str) -> BoxFuture<'a, ()> {

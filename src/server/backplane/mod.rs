@@ -39,6 +39,17 @@ pub struct Publish {
     pub data: serde_json::Value,
 }
 
+/// Where a publish landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    pub seq: u64,
+    pub epoch: String,
+    /// The id was published before (by any process, within the dedupe
+    /// window): nothing was published now; `seq` and `epoch` are the
+    /// first publish's.
+    pub duplicate: bool,
+}
+
 /// The backplane could not be reached; the frame had no effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Unavailable;
@@ -51,12 +62,13 @@ pub trait Backplane: Send + Sync {
     fn open(&self, topic: &str) -> History;
 
     /// Publishes a message: assigns its seq, keeps it in history, and fans
-    /// it out (here and in every other process). Returns `(seq, epoch)`.
+    /// it out (here and in every other process), once per message id
+    /// across the processes that share it.
     fn publish<'a>(
         &'a self,
         hub: &'a Hub,
         msg: Publish,
-    ) -> BoxFuture<'a, Result<(u64, String), Unavailable>>;
+    ) -> BoxFuture<'a, Result<Published, Unavailable>>;
 
     /// Makes the shared state of `topic` (history, other processes'
     /// presence) present here before a subscriber is served.

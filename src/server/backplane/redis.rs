@@ -29,7 +29,7 @@
 use super::events::{BusEvent, BusKind, Relay};
 use super::redis_format::{Keys, parse_entries};
 use super::replica::Replica;
-use super::{Backplane, BoxFuture, Publish, Unavailable};
+use super::{Backplane, BoxFuture, Publish, Published, Unavailable};
 use crate::protocol::*;
 use crate::server::history::{History, HistoryLimits};
 use crate::server::hub::{Hub, now_ms, topic_frame};
@@ -44,7 +44,21 @@ use tokio::sync::mpsc;
 /// (`{"seq":N,"epoch":"E",` + the rest), so what every process receives
 /// are the final bytes its subscribers get, neither decoded nor encoded
 /// again on the way.
+///
+/// Exactly once across processes: KEYS[4] is the message id's dedupe key.
+/// It is taken with `SET NX PX` (the dedupe window, ARGV[6]) before
+/// anything else; if it was there, the id was published before (maybe by a
+/// process that died before its ack reached the client) and the script
+/// answers that first `seq` and `epoch`, publishing nothing.
 const PUBLISH_LUA: &str = r#"
+if not redis.call('SET', KEYS[4], '', 'NX', 'PX', ARGV[6]) then
+  local prior = redis.call('GET', KEYS[4]) or ''
+  local sep = string.find(prior, ' ', 1, true)
+  if sep then
+    return {tonumber(string.sub(prior, 1, sep - 1)), string.sub(prior, sep + 1), 1}
+  end
+  return redis.error_reply('dedupe key without an outcome')
+end
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
   epoch = ARGV[1]
@@ -58,7 +72,8 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('PEXPIRE', KEYS[2], ttl)
 redis.call('PEXPIRE', KEYS[3], ttl)
 redis.call('PUBLISH', ARGV[3], seq .. ' ' .. epoch .. ' ' .. frame)
-return {tonumber(seq), epoch}
+redis.call('SET', KEYS[4], seq .. ' ' .. epoch, 'PX', ARGV[6])
+return {tonumber(seq), epoch, 0}
 "#;
 
 /// Settings of the Redis backplane.
@@ -71,6 +86,8 @@ pub struct RedisSettings {
     pub node_ttl: Duration,
     /// Events queued for the other processes.
     pub queue: usize,
+    /// How long a published message id is remembered (`--dedupe-window-ms`).
+    pub dedupe_window: Duration,
 }
 
 /// Health counters.
@@ -283,7 +300,7 @@ impl Backplane for RedisBackplane {
         &'a self,
         _hub: &'a Hub,
         msg: Publish,
-    ) -> BoxFuture<'a, Result<(u64, String), Unavailable>> {
+    ) -> BoxFuture<'a, Result<Published, Unavailable>> {
         Box::pin(async move {
             let mut frame = topic_frame(
                 &msg.topic,
@@ -295,19 +312,26 @@ impl Backplane for RedisBackplane {
             frame.id = msg.id;
             frame.ts = now_ms();
             let mut conn = self.conn.clone();
-            let done: Result<(u64, String), _> = self
+            let done: Result<(u64, String, u8), _> = self
                 .script
                 .key(self.keys.seq(&msg.topic))
                 .key(self.keys.epoch(&msg.topic))
                 .key(self.keys.log(&msg.topic))
+                .key(self.keys.dedupe(&msg.id))
                 .arg(uuid::Uuid::new_v4().simple().to_string())
                 .arg(self.settings.limits.max_messages.max(1))
                 .arg(self.keys.messages(&msg.topic))
                 .arg(encode_server(&frame))
                 .arg(self.key_ttl_ms())
+                .arg((self.settings.dedupe_window.as_millis() as u64).max(1))
                 .invoke_async(&mut conn)
                 .await;
-            done.map_err(|e| {
+            done.map(|(seq, epoch, duplicate)| Published {
+                seq,
+                epoch,
+                duplicate: duplicate == 1,
+            })
+            .map_err(|e| {
                 tracing::warn!(error = %e, "redis publish failed");
                 self.health.error();
                 Unavailable

@@ -26,6 +26,10 @@ impl Keys {
     pub fn node(&self, node: &str) -> String {
         format!("{}:node:{node}", self.prefix)
     }
+    /// A published message id (see the publish script).
+    pub fn dedupe(&self, id: &FrameId) -> String {
+        format!("{}:dedupe:{}", self.prefix, id.simple())
+    }
     pub fn messages(&self, topic: &str) -> String {
         format!("{}:m:{topic}", self.prefix)
     }

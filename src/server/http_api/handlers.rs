@@ -1,25 +1,37 @@
 //! Handlers of the HTTP API: publish, notify, stats.
 
 use super::ApiError;
-use crate::protocol::{Level, Notification, User, validate_topic};
-use crate::server::dedupe::Applied;
+use super::extract::{ApiJson, ApiPath};
+use crate::protocol::{ADMIN_PREFIX, Level, Notification, User, validate_topic};
+
+use crate::server::dedupe::{Applied, Claim};
 use crate::server::state::AppState;
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::sync::atomic::Ordering::Relaxed;
 
-pub type Body<T> = Result<Json<T>, JsonRejection>;
+/// A JSON body, or why it was refused (see `extract.rs`); the handler
+/// decides when to look, so a bad topic can be named first.
+pub type Body<T> = Result<ApiJson<T>, ApiError>;
 
 pub fn body<T>(b: Body<T>) -> Result<T, ApiError> {
-    b.map(|Json(v)| v)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.body_text()))
+    b.map(|ApiJson(v)| v)
 }
 
+/// A topic the API may write to: valid, not reserved (`admin:` is the
+/// server's own), and admitted under the topic bounds.
 pub fn check_topic(state: &AppState, topic: &str) -> Result<(), ApiError> {
     validate_topic(topic).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "bad_topic", m))?;
+    if topic.starts_with(ADMIN_PREFIX) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "topics under `admin:` are written by the server alone",
+        ));
+    }
     if topic.len() > state.config.max_topic_len as usize {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -53,16 +65,25 @@ pub struct PublishRequest {
 /// `POST /api/topics/{topic}/messages` → 201 `{id, seq, epoch}`.
 pub async fn publish(
     State(state): State<AppState>,
-    Path(topic): Path<String>,
+    ApiPath(topic): ApiPath<String>,
     req: Body<PublishRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     check_topic(&state, &topic)?;
     let req = body(req)?;
     let id = req.id.unwrap_or_else(uuid::Uuid::new_v4);
-    if let Some(done) = state.dedupe.get(&id) {
-        let out = json!({ "id": id, "seq": done.seq, "epoch": done.epoch, "duplicate": true });
-        return Ok((StatusCode::OK, Json(out)));
-    }
+    let duplicate = |seq: Option<u64>, epoch: Option<String>| {
+        let out = json!({ "id": id, "seq": seq, "epoch": epoch, "duplicate": true });
+        Ok((StatusCode::OK, Json(out)))
+    };
+    // Claimed before anything is awaited: concurrent retries of one id
+    // publish once (and across processes, see the Redis publish script).
+    let reservation = match state.dedupe.claim(id).await {
+        Claim::Done(done) => {
+            state.hub.stats.duplicates_ignored.fetch_add(1, Relaxed);
+            return duplicate(done.seq, done.epoch);
+        }
+        Claim::Fresh(reservation) => reservation,
+    };
     let from = match req.from {
         Some(f) => User {
             id: format!("api-{}", f.id.unwrap_or_else(|| "backend".into())),
@@ -73,7 +94,7 @@ pub async fn publish(
             name: "API".into(),
         },
     };
-    let (seq, epoch) = state
+    let published = state
         .hub
         .publish(&topic, id, from, req.data)
         .await
@@ -84,12 +105,16 @@ pub async fn publish(
                 "the message store is unreachable; retry later",
             )
         })?;
-    let applied = Applied {
+    let (seq, epoch) = (published.seq, published.epoch);
+    reservation.commit(Applied {
         topic: Some(topic),
         seq: Some(seq),
         epoch: Some(epoch.clone()),
-    };
-    state.dedupe.insert(id, applied);
+    });
+    if published.duplicate {
+        // Published by another process (counted by the hub).
+        return duplicate(Some(seq), Some(epoch));
+    }
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": id, "seq": seq, "epoch": epoch })),

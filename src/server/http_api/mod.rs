@@ -4,6 +4,7 @@
 //! `{"error":{"code","message"}}` with a fitting status.
 
 pub mod control;
+mod extract;
 mod handlers;
 mod operations;
 mod streams;
@@ -73,6 +74,9 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The largest request body the API reads (413 `too_large` past it).
+pub const MAX_BODY_BYTES: usize = 2 << 20;
+
 /// The `/api` routes (nest them under `/api`).
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
@@ -93,6 +97,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API endpoint")
         })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not take this method",
+            )
+        })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state, require_key))
         .layer(middleware::from_fn(super::metrics::count_requests))
 }

@@ -4,6 +4,7 @@
 //! polling (`cancel_requested`) and by the control event stream.
 
 use super::control::{ApiJob, ControlEvent};
+use super::extract::ApiPath;
 use super::handlers::{Body, body, check_topic};
 use super::{ApiError, api_user};
 use crate::protocol::*;
@@ -11,7 +12,7 @@ use crate::server::frames::now_ms;
 use crate::server::jobs::Owner;
 use crate::server::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -189,12 +190,19 @@ fn end(state: &AppState, topic: &str, id: Uuid, status: OperationStatus, fin: Fi
 /// `POST /api/operations/{id}/progress`.
 pub async fn progress(
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     req: Body<Progress>,
 ) -> Result<Json<Value>, ApiError> {
     let req = body(req)?;
+    if !(0.0..=100.0).contains(&req.percent) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_progress",
+            "percent: must be from 0 to 100",
+        ));
+    }
     let op = update(&state, id, |op| {
-        op.percent = req.percent.clamp(0.0, 100.0);
+        op.percent = req.percent;
         if let Some(i) = req.stage_index {
             op.stage_index = i.min(op.stages.len().saturating_sub(1));
         }
@@ -252,7 +260,7 @@ fn finish(
 /// `POST /api/operations/{id}/complete`.
 pub async fn complete(
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     req: Body<Finish>,
 ) -> Result<Json<Value>, ApiError> {
     finish(&state, id, OperationStatus::Completed, body(req)?)
@@ -261,7 +269,7 @@ pub async fn complete(
 /// `POST /api/operations/{id}/fail`.
 pub async fn fail(
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     req: Body<Finish>,
 ) -> Result<Json<Value>, ApiError> {
     finish(&state, id, OperationStatus::Failed, body(req)?)
@@ -283,7 +291,7 @@ fn read_state(state: &AppState, id: Uuid) -> Result<Json<Value>, ApiError> {
 /// `GET /api/operations/{id}` → `{operation, cancel_requested}`.
 pub async fn get(
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Value>, ApiError> {
     read_state(&state, id)
 }

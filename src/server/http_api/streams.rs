@@ -4,6 +4,7 @@
 //! (`stop_requested`) and by the control event stream.
 
 use super::control::{ApiJob, ControlEvent};
+use super::extract::ApiPath;
 use super::handlers::{Body, body, check_topic};
 use super::{ApiError, api_user};
 use crate::protocol::*;
@@ -12,7 +13,7 @@ use crate::server::jobs::Owner;
 use crate::server::state::AppState;
 use crate::server::topic::StreamSnapshot;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -151,7 +152,7 @@ fn close(state: &AppState, topic: &str, id: Uuid, reason: StreamEndReason) {
 /// `POST /api/streams/{id}/chunks` → `{index}`.
 pub async fn chunk(
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     req: Body<Chunk>,
 ) -> Result<Json<Value>, ApiError> {
     let req = body(req)?;
@@ -179,7 +180,7 @@ fn finish(state: &AppState, id: Uuid) -> Result<ApiJob, ApiError> {
 /// `POST /api/streams/{id}/end`.
 pub async fn end(
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Value>, ApiError> {
     let job = finish(&state, id)?;
     let retained = state.config.retained_per_topic as usize;
@@ -195,7 +196,7 @@ pub async fn end(
 /// `POST /api/streams/{id}/fail`.
 pub async fn fail(
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     req: Body<Failure>,
 ) -> Result<Json<Value>, ApiError> {
     let message = body(req)?
@@ -233,7 +234,7 @@ fn answer(job: &ApiJob, snap: Option<StreamSnapshot>) -> Result<Json<Value>, Api
 /// `GET /api/streams/{id}` → `{stream, failed, stop_requested}`.
 pub async fn get(
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Value>, ApiError> {
     read(&state, id)
 }
