@@ -16,6 +16,8 @@ mod resume;
 mod streams;
 
 #[cfg(test)]
+mod error_tests;
+#[cfg(test)]
 mod tests;
 
 pub use admin::*;
