@@ -6,7 +6,7 @@
 
 mod support;
 use futures_util::future::join_all;
-use support::redis::RedisServer;
+use support::redis::{RedisServer, node};
 use support::*;
 use tidings::protocol::*;
 
@@ -112,16 +112,6 @@ async fn concurrent_http_publishes_of_one_id_publish_once_and_are_counted() {
     let (_, stats) = http(server.addr, "GET", "/api/stats", Some(TEST_API_KEY), None).await;
     assert_eq!(stats["duplicates_ignored"], 11);
     assert_eq!(health(server.addr).await["stats"]["duplicates_ignored"], 11);
-}
-
-async fn node(redis: &str, prefix: &str) -> TestServer {
-    let (redis, prefix) = (redis.to_string(), prefix.to_string());
-    TestServer::start(move |c| {
-        c.redis_url = Some(redis);
-        c.redis_prefix = prefix;
-        c.redis_node_ttl_ms = 1_500;
-    })
-    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,19 +9,9 @@
 
 mod support;
 use std::time::{Duration, Instant};
-use support::redis::RedisServer;
+use support::redis::{RedisServer, node};
 use support::*;
 use tidings::protocol::*;
-
-async fn node(redis: &str, prefix: &str) -> TestServer {
-    let (redis, prefix) = (redis.to_string(), prefix.to_string());
-    TestServer::start(move |c| {
-        c.redis_url = Some(redis);
-        c.redis_prefix = prefix;
-        c.redis_node_ttl_ms = 1_500;
-    })
-    .await
-}
 
 fn names(users: &[User]) -> Vec<String> {
     let mut n: Vec<String> = users.iter().map(|u| u.name.clone()).collect();

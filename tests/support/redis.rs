@@ -56,3 +56,15 @@ impl Drop for RedisServer {
         }
     }
 }
+
+/// A Tidings server on the Redis at `redis`, under `prefix`, that takes
+/// another node for dead after 1.5 s of silence.
+pub async fn node(redis: &str, prefix: &str) -> super::TestServer {
+    let (redis, prefix) = (redis.to_string(), prefix.to_string());
+    super::TestServer::start(move |c| {
+        c.redis_url = Some(redis);
+        c.redis_prefix = prefix;
+        c.redis_node_ttl_ms = 1_500;
+    })
+    .await
+}
