@@ -5,7 +5,10 @@
  * a second page, connected to B, publishes into the room without pause and
  * the first page's assistant answer is streaming, A is SIGKILLed. The page
  * must reconnect to B and end with every published message exactly once, in
- * order, and the complete answer.
+ * order, and the complete answer. Just before the kill, the page on A sends
+ * a message whose ack A never delivers (a proxy drops it): the page re-sends
+ * it to B after failing over, B knows the id from Redis and acks it as a
+ * duplicate, and every page lists that message exactly once.
  */
 import { expect, test, type Browser } from '@playwright/test';
 import {
@@ -13,6 +16,7 @@ import {
   type Guest,
   joinAs,
   leave,
+  openWorkspace,
   RedisProcess,
   sendMessage,
   sendPrompt,
@@ -28,6 +32,7 @@ import {
   readStreamWordCount,
   toasts,
 } from './support/finders';
+import { dropAcksOfText } from './support/ws-proxy';
 
 /** Slow enough that the answer (~330 words) streams for ~16 s. */
 const TOKENS_PER_SEC = 20;
@@ -86,12 +91,20 @@ test.describe('failover to another server', () => {
     servers.push(b);
 
     const room = uniqueRoom('failover');
-    const reader = await join(browser, {
-      room,
+    const unacked = uniqueText('unacked');
+    const readerContext = await browser.newContext();
+    const proxy = await dropAcksOfText(readerContext, { text: unacked, fromOrigin: originA });
+    const reader: Guest = {
       name: 'Reader',
-      origin: originA,
-      servers: [originA, originB],
-    });
+      context: readerContext,
+      page: await openWorkspace(readerContext, {
+        room,
+        name: 'Reader',
+        origin: originA,
+        servers: [originA, originB],
+      }),
+    };
+    guests.push(reader);
     await expect(connServer(reader.page), 'the first URL is tried first').toHaveText(originA);
     const writer = await join(browser, { room, name: 'Writer', origin: originB });
     // The same prompt streamed on B (which survives) in a room of its own:
@@ -122,6 +135,15 @@ test.describe('failover to another server', () => {
       await expect.poll(() => readStreamWordCount(reader.page)).toBeGreaterThan(15);
       await expectStreamState(reader.page, 'streaming');
     });
+
+    await test.step('the page on A sends a message; A applies it but its ack is lost', async () => {
+      await sendMessage(reader.page, unacked);
+      await expect.poll(() => proxy.dropped(), { message: 'A acked it (dropped)' }).toBeGreaterThan(0);
+      await expect
+        .poll(async () => (await readMessageTexts(writer.page)).filter((t) => t === unacked).length)
+        .toBe(1);
+    });
+    const duplicatesBefore = await duplicatesIgnored(originB);
 
     let sentAtKill = 0;
     await test.step('SIGKILL A: the page reconnects to B', async () => {
@@ -155,6 +177,20 @@ test.describe('failover to another server', () => {
         .toEqual(sent);
     });
 
+    await test.step('the unacked message was re-sent to B and is listed exactly once', async () => {
+      await expect
+        .poll(() => duplicatesIgnored(originB), {
+          message: 'B answered the re-sent publish as a duplicate (the id is shared through Redis)',
+          timeout: 20_000,
+        })
+        .toBeGreaterThan(duplicatesBefore);
+      for (const guest of [reader, writer]) {
+        const copies = (await readMessageTexts(guest.page)).filter((t) => t === unacked);
+        expect(copies, `${guest.name} lists the unacked message once`).toHaveLength(1);
+      }
+      await expect(toasts(reader.page).filter({ hasText: 'Not delivered' })).toHaveCount(0);
+    });
+
     await test.step('the answer ends complete, nothing repeated or missing', async () => {
       await expectStreamState(reference.page, 'completed', { timeout: 60_000 });
       const full = await readStreamText(reference.page);
@@ -166,3 +202,10 @@ test.describe('failover to another server', () => {
     await expect(connServer(reader.page)).toHaveText(originB);
   });
 });
+
+/** `stats.duplicates_ignored` from a server's `/healthz`. */
+async function duplicatesIgnored(origin: string): Promise<number> {
+  const response = await fetch(`${origin}/healthz`, { signal: AbortSignal.timeout(5_000) });
+  const health = (await response.json()) as { stats: { duplicates_ignored: number } };
+  return health.stats.duplicates_ignored;
+}

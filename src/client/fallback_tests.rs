@@ -64,7 +64,7 @@ fn a_server_that_is_down_keeps_the_websocket() {
 #[test]
 fn server_refusals_and_client_reasons_do_not_count() {
     let mut f = Fallback::default();
-    for code in [4002, 4003, 1008, 1013, 1001] {
+    for code in [4002, 4003, 4004, 1008, 1013, 1001] {
         assert!(!refused(code).looks_blocked(), "{code}");
         assert!(f.ended(Transport::WebSocket, refused(code)).is_empty());
     }

@@ -141,6 +141,15 @@ impl RealtimeClient {
         }
     }
 
+    /// Gives the connection a fresh token for the same user before the
+    /// current one expires (the server closes a connection with 4004 when
+    /// its token's `exp` plus the leeway passes). Call it from wherever the
+    /// page gets tokens, e.g. a timer a minute before `exp`.
+    pub fn refresh_token(&self, token: impl Into<String>) {
+        let token = token.into();
+        self.with_transport(|t| t.refresh_token(token));
+    }
+
     fn with_transport<R>(&self, f: impl FnOnce(&transport::Handle) -> R) -> Option<R> {
         let handle = self.transport.with_value(|t| t.clone())?;
         Some(f(&handle))

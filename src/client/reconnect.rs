@@ -17,6 +17,9 @@ pub const CLOSE_HEARTBEAT_TIMEOUT: u16 = 4000;
 pub const CLOSE_CONNECT_TIMEOUT: u16 = 4001;
 /// The server refused the credentials: retrying the same ones cannot help.
 pub const CLOSE_UNAUTHORIZED: u16 = 4002;
+/// The connection's token expired: retrying with it cannot help either
+/// (a fresh one, `RealtimeClient::refresh_token`, connects again).
+pub const CLOSE_TOKEN_EXPIRED: u16 = 4004;
 /// Normal closure, used for "network offline" and "client stopped".
 pub const CLOSE_NORMAL: u16 = 1000;
 
@@ -220,7 +223,7 @@ impl Machine {
                 reason,
             } if self.is_current(socket) => {
                 self.lose(now_ms, close_text(code, &reason));
-                if code == CLOSE_UNAUTHORIZED {
+                if code == CLOSE_UNAUTHORIZED || code == CLOSE_TOKEN_EXPIRED {
                     // Retrying with the same credentials cannot help.
                     self.phase = Phase::Offline;
                     self.next_attempt_at = None;

@@ -296,18 +296,20 @@ fn online_replaces_an_attempt_made_while_offline() {
 }
 
 #[test]
-fn an_unauthorized_close_stops_retrying() {
-    let mut m = machine(41);
-    connected(&mut m, 0);
-    m.handle(5, closed(1, CLOSE_UNAUTHORIZED));
-    assert_eq!(m.view().phase, Phase::Offline);
-    assert!(
-        m.handle(60_000, Event::Tick).is_empty(),
-        "no retry on its own"
-    );
-    assert_eq!(
-        m.handle(60_001, Event::RetryNow),
-        open(2),
-        "the user may retry"
-    );
+fn an_unauthorized_or_expired_close_stops_retrying() {
+    for code in [CLOSE_UNAUTHORIZED, CLOSE_TOKEN_EXPIRED] {
+        let mut m = machine(41);
+        connected(&mut m, 0);
+        m.handle(5, closed(1, code));
+        assert_eq!(m.view().phase, Phase::Offline, "{code}");
+        assert!(
+            m.handle(60_000, Event::Tick).is_empty(),
+            "no retry on its own after {code}"
+        );
+        assert_eq!(
+            m.handle(60_001, Event::RetryNow),
+            open(2),
+            "the user may retry"
+        );
+    }
 }

@@ -26,6 +26,7 @@ impl Handle {
         None
     }
     pub fn set_identity(&self, _identity: Identity) {}
+    pub fn refresh_token(&self, _token: String) {}
     pub fn subscribe(&self, _topic: &str, _history: u32) {}
     pub fn send(
         &self,

@@ -114,6 +114,19 @@ impl Handle {
         self.event(Event::Start);
     }
 
+    /// A fresh token for the same user: sent in an `auth` frame on the open
+    /// connection (which the server then keeps past the old token's end),
+    /// and used by every later connection. After a close for an expired
+    /// or refused token (no retries), it connects again at once.
+    pub fn refresh_token(&self, token: String) {
+        self.0.borrow_mut().identity.token = Some(token);
+        if self.0.borrow().machine.view().phase == Phase::Connected {
+            self.send_auth();
+        } else {
+            self.event(Event::RetryNow);
+        }
+    }
+
     /// The base URL the current (or next) WebSocket attempt goes to, or
     /// `None` for the page's own origin.
     pub(super) fn server_base(&self) -> Option<String> {

@@ -125,4 +125,7 @@ pub mod close {
     pub const UNAUTHORIZED: u16 = 4002;
     /// No `auth` frame within the auth timeout.
     pub const AUTH_TIMEOUT: u16 = 4003;
+    /// The connection's token expired (its `exp` plus the leeway passed)
+    /// and no `auth` frame refreshed it: connect again with a fresh token.
+    pub const TOKEN_EXPIRED: u16 = 4004;
 }

@@ -36,6 +36,10 @@ pub struct Access {
     pub guest: bool,
     /// The token carries the `admin` claim.
     pub admin: bool,
+    /// When the token stops being valid (its `exp` plus the clock leeway,
+    /// seconds since the Unix epoch); `None` for guests. The connection is
+    /// closed with 4004 then, unless an `auth` frame refreshed it.
+    pub expires_at: Option<u64>,
 }
 
 impl Access {
@@ -65,6 +69,7 @@ impl Access {
             publish: patterns.to_vec(),
             guest: true,
             admin: false,
+            expires_at: None,
         }
     }
 }
@@ -76,6 +81,9 @@ pub enum AuthError {
     Expired,
 }
 
+/// The clock leeway on `exp` unless configured (`--jwt-leeway-secs`).
+pub const DEFAULT_LEEWAY_SECS: u64 = 5;
+
 /// Signs and checks tokens with one HS256 secret.
 #[derive(Clone)]
 pub struct Auth {
@@ -85,9 +93,16 @@ pub struct Auth {
 }
 
 impl Auth {
+    /// Checks `exp` with the default leeway ([`DEFAULT_LEEWAY_SECS`]).
     pub fn new(secret: &[u8]) -> Self {
+        Self::with_leeway(secret, DEFAULT_LEEWAY_SECS)
+    }
+
+    /// A token is accepted until `leeway_secs` after its `exp` (clocks of
+    /// the minting server and this one may differ a little).
+    pub fn with_leeway(secret: &[u8], leeway_secs: u64) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 5;
+        validation.leeway = leeway_secs;
         Auth {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -132,6 +147,7 @@ impl Auth {
             publish: c.publish,
             guest: false,
             admin: c.admin,
+            expires_at: Some(c.exp.saturating_add(self.validation.leeway)),
         })
     }
 }

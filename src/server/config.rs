@@ -190,6 +190,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(100..=600_000))]
     pub auth_timeout_ms: u64,
 
+    /// Clock leeway on a token's `exp` (s): accepted, and its connection
+    /// kept, until this long after `exp`; then closed with 4004.
+    #[arg(long, env = "TIDINGS_JWT_LEEWAY_SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(0..=300))]
+    pub jwt_leeway_secs: u64,
+
     /// Origins allowed to open WebSockets besides the page's own
     /// (comma-separated, e.g. https://app.example.com).
     #[arg(long, env = "TIDINGS_ALLOWED_ORIGINS", value_delimiter = ',')]

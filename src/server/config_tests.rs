@@ -35,4 +35,6 @@ fn bad_values_name_the_option() {
     assert!(err.to_string().contains("--trusted-proxy"), "{err}");
     let err = Config::try_parse_from(["tidings", "--memory-budget", "10"]).unwrap_err();
     assert!(err.to_string().contains("--memory-budget"), "{err}");
+    let err = Config::try_parse_from(["tidings", "--jwt-leeway-secs", "301"]).unwrap_err();
+    assert!(err.to_string().contains("--jwt-leeway-secs"), "{err}");
 }

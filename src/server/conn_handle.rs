@@ -31,10 +31,12 @@ pub enum DisconnectReason {
     TooLarge = 5,
     /// Kept flooding past the rate limit (close 1008).
     RateLimited = 6,
+    /// The token's `exp` (plus the leeway) passed without a refresh (4004).
+    TokenExpired = 7,
 }
 
 impl DisconnectReason {
-    pub const ALL: [DisconnectReason; 7] = [
+    pub const ALL: [DisconnectReason; 8] = [
         DisconnectReason::ClientClosed,
         DisconnectReason::HeartbeatTimeout,
         DisconnectReason::SlowConsumer,
@@ -42,6 +44,7 @@ impl DisconnectReason {
         DisconnectReason::SocketError,
         DisconnectReason::TooLarge,
         DisconnectReason::RateLimited,
+        DisconnectReason::TokenExpired,
     ];
 
     /// Name used in stats.
@@ -54,6 +57,7 @@ impl DisconnectReason {
             DisconnectReason::SocketError => "socket_error",
             DisconnectReason::TooLarge => "too_large",
             DisconnectReason::RateLimited => "rate_limited",
+            DisconnectReason::TokenExpired => "token_expired",
         }
     }
 
@@ -68,6 +72,7 @@ impl DisconnectReason {
             DisconnectReason::SocketError => (close::NORMAL, "socket error"),
             DisconnectReason::TooLarge => (close::TOO_BIG, "message too big"),
             DisconnectReason::RateLimited => (close::POLICY, "rate limit exceeded"),
+            DisconnectReason::TokenExpired => (close::TOKEN_EXPIRED, "token expired"),
         }
     }
 }

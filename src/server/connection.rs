@@ -12,12 +12,14 @@ use super::limits::Refused;
 use super::rate::{Limit, RateLimiter, RateLimits, Verdict};
 use super::state::AppState;
 use super::stats::Refusal;
+use super::token_refresh;
 use crate::protocol::*;
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use std::net::IpAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
+use tokio::time::Instant;
 
 #[path = "connection_gate.rs"]
 mod gate;
@@ -132,7 +134,7 @@ pub async fn serve_split<W, R>(
     sink: W,
     stream: R,
     state: &AppState,
-    access: Access,
+    mut access: Access,
     guest_ip: Option<IpAddr>,
 ) where
     W: Sink<Message> + Unpin + Send + 'static,
@@ -175,7 +177,7 @@ pub async fn serve_split<W, R>(
         std::time::Instant::now(),
     );
     let mut rate = state.guest_rates.start(guest_ip, fresh);
-    let reason = read_loop(&mut stream, &conn, state, &access, &mut subs, &mut rate).await;
+    let reason = read_loop(&mut stream, &conn, state, &mut access, &mut subs, &mut rate).await;
     if reason == DisconnectReason::RateLimited {
         let now = std::time::Instant::now();
         state.guest_rates.keep(guest_ip, rate, now);
@@ -196,7 +198,7 @@ async fn read_loop<R>(
     stream: &mut R,
     conn: &ConnHandle,
     state: &AppState,
-    access: &Access,
+    access: &mut Access,
     subs: &mut Subscriptions,
     rate: &mut RateLimiter,
 ) -> DisconnectReason
@@ -205,6 +207,7 @@ where
 {
     let deadline = state.config.heartbeat_timeout();
     let max = state.config.max_frame_for(access.guest);
+    let mut expires = token_refresh::deadline(access.expires_at);
     loop {
         // Backpressure: with half the outbound budget queued, the next
         // frame waits until the writer has made room (bounded by the
@@ -225,9 +228,17 @@ where
             _ = conn.kill_token().cancelled() => {
                 return conn.reason().unwrap_or(DisconnectReason::ServerShutdown);
             }
-            next = tokio::time::timeout(deadline, stream.next()) => next,
+            // The heartbeat deadline, or the token's end if sooner (one
+            // timer for both).
+            next = tokio::time::timeout_at(
+                token_refresh::sooner(Instant::now() + deadline, expires),
+                stream.next(),
+            ) => next,
         };
         let msg = match next {
+            Err(_) if expires.is_some_and(|end| Instant::now() >= end) => {
+                return DisconnectReason::TokenExpired;
+            }
             Err(_) => return DisconnectReason::HeartbeatTimeout,
             Ok(None) => return DisconnectReason::ClientClosed,
             // tungstenite refuses messages past twice the limit.
@@ -268,7 +279,11 @@ where
         match msg {
             Message::Text(text) if text.len() > max => return DisconnectReason::TooLarge,
             Message::Text(text) => {
-                dispatch::handle_text(state, conn, access, subs, text.as_str()).await
+                let before = access.expires_at;
+                dispatch::handle_text(state, conn, access, subs, text.as_str()).await;
+                if access.expires_at != before {
+                    expires = token_refresh::deadline(access.expires_at);
+                }
             }
             Message::Binary(_) => dispatch::send_error(
                 conn,

@@ -9,7 +9,7 @@ use super::dedupe::{Applied, Claim};
 use super::hub::{SubscribeRequest, now_ms};
 use super::jobs::JobRefused;
 use super::state::AppState;
-use super::{ops, streams, typing};
+use super::{ops, streams, token_refresh, typing};
 use crate::protocol::*;
 use std::collections::HashSet;
 use std::sync::atomic::Ordering::Relaxed;
@@ -120,7 +120,7 @@ fn creates_topic(msg: &ClientMsg) -> bool {
 pub async fn handle_text(
     state: &AppState,
     conn: &ConnHandle,
-    access: &Access,
+    access: &mut Access,
     subs: &mut Subscriptions,
     text: &str,
 ) {
@@ -217,7 +217,12 @@ pub async fn handle_text(
             return send_ack(conn, id, &applied);
         }
         ClientMsg::Ping => return send_reply(conn, ServerMsg::Pong, id, None),
-        ClientMsg::Auth(_) => return fail(ErrorCode::BadFrame, "already authenticated"),
+        ClientMsg::Auth(body) => {
+            return match token_refresh::refresh(state, access, &body.token) {
+                Ok(()) => send_ack(conn, id, &applied),
+                Err((code, message)) => fail(code, message),
+            };
+        }
         ClientMsg::Pong => return,
         ClientMsg::Publish(body) => {
             match state

@@ -33,6 +33,7 @@ pub mod sse_sessions;
 pub mod state;
 pub mod stats;
 pub mod streams;
+pub mod token_refresh;
 pub mod topic;
 pub mod typing;
 

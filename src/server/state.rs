@@ -95,7 +95,7 @@ impl AppState {
             redis,
             api_key: api_key.into(),
             api_jobs: Arc::new(super::http_api::control::ApiJobs::new(10_000)),
-            auth: Arc::new(Auth::new(secret.as_bytes())),
+            auth: Arc::new(Auth::with_leeway(secret.as_bytes(), config.jwt_leeway_secs)),
             limits: ConnectionLimits::new(
                 config.max_connections as usize,
                 config.max_connections_per_user as usize,
