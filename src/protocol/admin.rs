@@ -12,6 +12,7 @@ pub const ADMIN_PREFIX: &str = "admin:";
 
 /// One second of the hub, as the admin page shows it.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct AdminSample {
     /// When the sample was taken (ms since the Unix epoch).
@@ -32,6 +33,7 @@ pub struct AdminSample {
 
 /// One line of the topics table.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct TopicRow {
     pub topic: String,
@@ -42,6 +44,7 @@ pub struct TopicRow {
 
 /// One line of the operations table: an operation or a stream.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct JobRow {
     pub id: String,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Why a frame was refused. Serialized in snake_case (`bad_json`, ...).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The text frame is not valid JSON.

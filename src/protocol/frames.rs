@@ -70,6 +70,7 @@ impl<M> Envelope<M> {
 
 /// Options of a subscription.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SubscribeBody {
     /// Resume after this position: the server replays every later message
     /// it still has, or sends `gap` for what it lost.
@@ -89,6 +90,7 @@ pub struct SubscribeBody {
 
 /// A message to publish to the frame's topic.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PublishBody {
     /// Application data, delivered as is.
     pub data: serde_json::Value,
@@ -96,12 +98,14 @@ pub struct PublishBody {
 
 /// Start or stop typing in the frame's topic.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TypingBody {
     pub typing: bool,
 }
 
 /// Ask the server to start the demo job in the frame's topic.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OperationStartBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
@@ -109,12 +113,14 @@ pub struct OperationStartBody {
 
 /// Names an operation.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OperationRef {
     pub operation_id: OperationId,
 }
 
 /// Ask the assistant in the frame's topic to answer a prompt.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StreamStartBody {
     pub prompt: String,
     /// Client-chosen id: asking again with the same id continues that
@@ -129,12 +135,14 @@ pub struct StreamStartBody {
 
 /// Names a stream.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StreamRef {
     pub stream_id: StreamId,
 }
 
 /// Authenticate with a token (when it was not given as `?token=`).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuthBody {
     pub token: String,
 }
@@ -206,6 +214,7 @@ impl ClientMsg {
 
 /// Sent once, first, on every connection.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Welcome {
     pub protocol_version: u32,
     pub connection_id: String,
@@ -218,6 +227,7 @@ pub struct Welcome {
 
 /// A topic message as delivered (`seq` in the envelope).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MessageBody {
     pub from: User,
     pub data: serde_json::Value,
@@ -225,24 +235,28 @@ pub struct MessageBody {
 
 /// Everyone present in the topic, sent after `subscribed`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PresenceSnapshot {
     pub users: Vec<User>,
 }
 
 /// One user joined or left.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PresenceChange {
     pub user: User,
 }
 
 /// Who is typing in the topic now (the full set: latest value wins).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TypingState {
     pub users: Vec<User>,
 }
 
 /// An error answering a frame (`ref` in the envelope when known).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,
@@ -250,6 +264,7 @@ pub struct ErrorBody {
 
 /// Severity of a notification.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     #[default]
@@ -261,6 +276,7 @@ pub enum Level {
 
 /// Something to show a person (a toast).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Notification {
     #[serde(default)]
     pub level: Level,
@@ -271,6 +287,7 @@ pub struct Notification {
 
 /// Frames the server sends.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", content = "payload", rename_all = "snake_case")]
 pub enum ServerMsg {
     Welcome(Welcome),

@@ -16,6 +16,7 @@ pub type StreamId = Uuid;
 
 /// Who someone is inside a topic: stable id plus the name people see.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct User {
     pub id: String,
     pub name: String,
@@ -23,6 +24,7 @@ pub struct User {
 
 /// Delivery priority of a frame. Lower lanes may wait behind higher ones.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default, PartialOrd, Ord)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     High,

@@ -1,8 +1,9 @@
 //! The shared protocol: every frame the server and the browser exchange,
 //! defined once and compiled into both.
 //!
-//! Rules: serde + uuid only. No tokio, no web-sys, no leptos, no I/O, so
-//! this module builds natively and for wasm32 and is tested natively.
+//! Rules: serde + uuid only (and, with the feature `schema`, schemars
+//! derives: see `crate::schema`). No tokio, no web-sys, no leptos, no I/O,
+//! so this module builds natively and for wasm32 and is tested natively.
 //! See `docs/protocol.md` for the wire form of every frame.
 
 mod admin;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where an operation is in its life.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OperationStatus {
     Running,
@@ -22,6 +23,7 @@ impl OperationStatus {
 
 /// The full, current state of one operation. Late joiners receive this.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OperationState {
     pub operation_id: OperationId,
     pub label: String,
@@ -29,6 +31,7 @@ pub struct OperationState {
     pub stages: Vec<String>,
     pub stage_index: usize,
     /// 0.0 ..= 100.0
+    #[cfg_attr(feature = "schema", schemars(range(min = 0.0, max = 100.0)))]
     pub percent: f32,
     /// Estimated time left, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -57,8 +60,11 @@ impl OperationState {
 
 /// One progress report.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OperationProgress {
     pub operation_id: OperationId,
+    /// 0.0 ..= 100.0
+    #[cfg_attr(feature = "schema", schemars(range(min = 0.0, max = 100.0)))]
     pub percent: f32,
     pub stage_index: usize,
     pub stage: String,
@@ -70,6 +76,7 @@ pub struct OperationProgress {
 
 /// An operation ended (completed, failed or cancelled).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OperationEnded {
     pub operation_id: OperationId,
     /// A short human-readable outcome ("done", the error, "cancelled by Alice").

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A point in a topic's message sequence: the last message a client has.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Position {
     /// The topic's history epoch; it changes when history is lost.
     pub epoch: String,
@@ -16,6 +17,7 @@ pub struct Position {
 /// Answer to `subscribe`: the topic's epoch and last seq right now, and how
 /// many messages are replayed after this frame.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SubscribedBody {
     pub epoch: String,
     /// The newest seq in the topic (0 when nothing was ever published).
@@ -27,6 +29,7 @@ pub struct SubscribedBody {
 
 /// Why a gap happened.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum GapReason {
     /// The server lost the topic's history (restart, eviction): the old
@@ -38,6 +41,7 @@ pub enum GapReason {
 
 /// Messages a resuming client missed and cannot get back.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GapBody {
     pub reason: GapReason,
     /// The epoch the client asked to resume.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Why a stream ended.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StreamEndReason {
     /// The producer finished the response.
@@ -18,6 +19,7 @@ pub enum StreamEndReason {
 /// joiner, in which case `text` holds everything produced so far and
 /// `next_index` is the index of the next chunk to expect.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StreamStart {
     pub stream_id: StreamId,
     /// Who is producing it (e.g. the assistant).
@@ -38,6 +40,7 @@ pub struct StreamStart {
 /// One piece of text. `index` counts chunks from 0, so a client can drop a
 /// chunk it already has.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StreamChunk {
     pub stream_id: StreamId,
     pub index: u64,
@@ -46,6 +49,7 @@ pub struct StreamChunk {
 
 /// The stream is over.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StreamEnd {
     pub stream_id: StreamId,
     pub reason: StreamEndReason,
@@ -55,6 +59,7 @@ pub struct StreamEnd {
 
 /// The producer failed; the text so far stays, marked failed.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StreamError {
     pub stream_id: StreamId,
     pub message: String,
