@@ -9,7 +9,7 @@ use crate::server::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -45,20 +45,36 @@ pub fn check_topic(state: &AppState, topic: &str) -> Result<(), ApiError> {
     })
 }
 
-/// Who a message is from (default: `api` / "API").
-#[derive(Deserialize)]
+/// Who a message is from (default: `api-backend` / "API").
+#[derive(Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ApiMessageFrom")
+)]
 pub struct From {
+    /// Shown prefixed with `api-` (default `backend`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The display name (at most 40 characters are kept).
     pub name: String,
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/topics/{topic}/messages`.
+#[derive(Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ApiPublishRequest")
+)]
 pub struct PublishRequest {
     /// Any JSON; the workspace shows `{"text": ...}` as a chat line.
     pub data: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<From>,
     /// Optional idempotency key: the same id within the dedupe window
     /// publishes once and answers the same seq.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<uuid::Uuid>,
 }
 
@@ -121,13 +137,29 @@ pub async fn publish(
     ))
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/notifications`: exactly one of `topic` and `user`.
+#[derive(Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(
+        rename = "ApiNotifyRequest",
+        extend("oneOf" = [{ "required": ["topic"] }, { "required": ["user"] }])
+    )
+)]
 pub struct NotifyRequest {
+    /// Every subscriber of this topic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topic: Option<String>,
+    /// Every connection of this user id (e.g. `user-alice`, `guest-…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     #[serde(default)]
     pub level: Level,
+    /// At most 200 characters are kept.
     pub title: String,
+    /// At most 2000 characters are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
 }
 

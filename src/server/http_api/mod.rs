@@ -9,6 +9,11 @@ mod handlers;
 mod operations;
 mod streams;
 
+/// The request bodies (for the JSON Schema and the docs' tests).
+pub use handlers::{From as MessageFrom, NotifyRequest, PublishRequest};
+pub use operations::{CreateOperation, Finish, Progress};
+pub use streams::{Chunk, Failure, OpenStream};
+
 use super::state::AppState;
 use axum::Json;
 use axum::Router;

@@ -14,30 +14,60 @@ use crate::server::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-#[derive(Deserialize)]
+/// The body of `POST /api/operations`.
+#[derive(Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ApiCreateOperation")
+)]
 pub struct CreateOperation {
     pub topic: String,
+    /// At most 80 characters are kept.
     pub label: String,
-    #[serde(default)]
+    /// Stage names, in order (at most 50 of 80 characters are kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stages: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eta_ms: Option<u64>,
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/operations/{id}/progress`.
+#[derive(Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ApiOperationProgress")
+)]
 pub struct Progress {
+    /// 0 to 100 (outside it: 422 `bad_progress`).
+    #[cfg_attr(feature = "schema", schemars(range(min = 0.0, max = 100.0)))]
     pub percent: f32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage_index: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eta_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+/// The body of `POST /api/operations/{id}/complete` and `.../fail`.
+#[derive(Serialize, Deserialize, Default)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ApiOperationFinish")
+)]
 pub struct Finish {
+    /// Free-form result data (`complete`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<Value>,
+    /// At most 1000 characters are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 

@@ -15,25 +15,46 @@ use crate::server::topic::StreamSnapshot;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-#[derive(Deserialize)]
+/// The body of `POST /api/streams`.
+#[derive(Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ApiOpenStream")
+)]
 pub struct OpenStream {
     pub topic: String,
     /// Display name of the author (default "API").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/streams/{id}/chunks`.
+#[derive(Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ApiStreamChunk")
+)]
 pub struct Chunk {
     pub text: String,
 }
 
-#[derive(Deserialize, Default)]
+/// The body of `POST /api/streams/{id}/fail`.
+#[derive(Serialize, Deserialize, Default)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ApiStreamFailure")
+)]
 pub struct Failure {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
