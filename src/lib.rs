@@ -13,6 +13,9 @@
 //! - `server` (feature `ssr`): the axum hub, the registries behind the
 //!   features, and `server::run(listener, config, shutdown)` so tests can
 //!   start a real server on port 0.
+//! - `schema` (feature `schema`): the JSON Schema of every frame (and,
+//!   with `ssr`, of the HTTP API's request bodies), generated from the
+//!   protocol's types: `docs/protocol.schema.json`.
 
 #![recursion_limit = "256"]
 
@@ -21,6 +24,8 @@ pub mod client;
 pub mod components;
 pub mod pages;
 pub mod protocol;
+#[cfg(feature = "schema")]
+pub mod schema;
 #[cfg(feature = "ssr")]
 pub mod server;
 
