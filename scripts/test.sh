@@ -14,6 +14,8 @@ cargo fmt --check
 
 step "clippy (ssr, all targets)"
 cargo clippy --features ssr --all-targets -- -D warnings
+step "clippy (ssr + schema, all targets: the JSON Schema and its tests)"
+cargo clippy --features ssr,schema --all-targets -- -D warnings
 step "clippy (the load bench, tidings-bench)"
 cargo clippy --features bench --bin tidings-bench -- -D warnings
 step "clippy (hydrate, wasm32)"
@@ -48,6 +50,9 @@ echo "redis-server on $TIDINGS_TEST_REDIS_URL"
 
 step "unit, integration and property tests"
 cargo test --features ssr
+
+step "JSON Schema: docs/protocol.schema.json is current; the docs' examples are valid"
+cargo test --features ssr,schema --test schema
 
 step "load bench smoke: 200 subscribers at 100 msg/s for 2 s, and a 200-client reconnect storm"
 # Dev profile (quick to build): the figures are printed next to the bare
