@@ -167,14 +167,15 @@ pub struct Config {
     pub max_running_jobs: u64,
 
     /// Secret (at least 32 bytes) for signing and checking HS256 tokens.
-    /// Without one, a random secret is generated at start (and tokens do
-    /// not survive a restart).
+    /// Without one, the one in `--secrets-file` is used, or one is
+    /// generated into it.
     #[arg(long, env = "TIDINGS_JWT_SECRET", hide_env_values = true,
           value_parser = parse_secret)]
     pub jwt_secret: Option<String>,
 
     /// Key for the HTTP API (`Authorization: Bearer <key>`, at least 32
-    /// bytes). Without one, a key is generated and logged at start.
+    /// bytes). Without one, the one in `--secrets-file` is used, or one is
+    /// generated into it.
     #[arg(long, env = "TIDINGS_API_KEY", hide_env_values = true,
           value_parser = parse_secret)]
     pub api_key: Option<String>,

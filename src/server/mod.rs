@@ -29,6 +29,7 @@ pub mod llm;
 pub mod metrics;
 pub mod ops;
 pub mod rate;
+pub mod secrets;
 pub mod sse;
 pub mod sse_sessions;
 pub mod state;
@@ -215,26 +216,12 @@ pub async fn run(
     config.addr = listener.local_addr()?;
     let options = leptos_options(&config);
     let grace = config.shutdown_grace();
-    let secret = match &config.jwt_secret {
-        Some(s) => s.clone(),
-        None => {
-            tracing::warn!(
-                "no --jwt-secret / TIDINGS_JWT_SECRET set: generated a random one; \
-                 tokens minted elsewhere will be refused and none survive a restart"
-            );
-            auth::random_secret()
-        }
-    };
-    let api_key = match &config.api_key {
-        Some(k) => k.clone(),
-        None => {
-            let key = auth::random_secret();
-            tracing::warn!("no --api-key / TIDINGS_API_KEY set: HTTP API key for this run: {key}");
-            key
-        }
-    };
+    // Unset secrets come from (or are generated into) --secrets-file,
+    // never the log.
+    let secrets = secrets::ensure(&mut config)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     metrics::install();
-    let state = AppState::new(config, options, &secret, api_key)
+    let state = AppState::new(config, options, &secrets.jwt_secret, secrets.api_key)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let token = state.shutdown.clone();
     if let Some(redis) = &state.redis {
