@@ -14,7 +14,7 @@ async fn main() -> std::process::ExitCode {
     use clap::Parser;
     use tidings::server::{Config, run};
 
-    let config = Config::parse();
+    let mut config = Config::parse();
     if let Err(message) = config.validate() {
         eprintln!("error: {message}");
         return std::process::ExitCode::from(2);
@@ -28,6 +28,12 @@ async fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| "info,tidings=info".into()),
         )
         .init();
+    // Before listening: a --secrets-file that cannot be written stops the
+    // start (`run` then finds both secrets set).
+    if let Err(message) = tidings::server::secrets::ensure(&mut config) {
+        eprintln!("error: {message}");
+        return std::process::ExitCode::from(1);
+    }
     let listener = match tokio::net::TcpListener::bind(config.addr).await {
         Ok(l) => l,
         Err(e) => {
@@ -54,7 +60,9 @@ fn mint(
     use tidings::server::auth::{Auth, Claims};
     let Some(secret) = &config.jwt_secret else {
         eprintln!(
-            "error: --jwt-secret (or TIDINGS_JWT_SECRET) is required to mint a token the server will accept"
+            "error: --jwt-secret (or TIDINGS_JWT_SECRET) is required to mint a token the server will accept \
+             (a server started without one wrote its own to its --secrets-file: \
+             `set -a; . ./tidings-secrets.env; set +a`)"
         );
         return std::process::ExitCode::from(2);
     };

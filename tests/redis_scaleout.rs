@@ -260,8 +260,10 @@ async fn an_unreachable_redis_is_reported_and_publishes_are_refused_not_fatal() 
         ServerMsg::Error(e) => assert_eq!(e.code, ErrorCode::Unavailable),
         other => panic!("expected unavailable, got {other:?}"),
     }
+    // The process stays up (it answers), but says it cannot deliver.
     let h = health(a.addr).await;
-    assert_eq!(h["status"], "ok", "the process stays up");
+    assert_eq!(h["status"], "degraded", "{h}");
+    assert_eq!(h["reasons"], serde_json::json!(["backplane_down"]), "{h}");
     assert_eq!(h["backplane"]["up"], false);
     assert!(h["backplane"]["errors"].as_u64().unwrap() >= 1);
     // The connection still works.

@@ -2,13 +2,19 @@
 //! variable, with its default documented here and in `tidings --help`.
 //! Invalid values make clap exit with a message naming the option.
 
-use clap::{Args, Parser, Subcommand};
+use clap::Parser;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 #[path = "config_values.rs"]
 mod values;
 use values::{parse_http_url, parse_redis_prefix, parse_redis_url, parse_secret};
+#[path = "config_token.rs"]
+mod token;
+pub use token::{Command, TokenArgs};
+#[path = "config_ops.rs"]
+mod ops;
+pub use ops::OpsConfig;
 
 /// Tidings: a realtime hub and web app in one binary.
 #[derive(Parser, Debug, Clone)]
@@ -41,6 +47,9 @@ pub struct Config {
     #[arg(long, env = "TIDINGS_SHUTDOWN_GRACE_MS", default_value_t = 5_000,
           value_parser = clap::value_parser!(u64).range(0..=120_000))]
     pub shutdown_grace_ms: u64,
+
+    #[command(flatten)]
+    pub ops: OpsConfig,
 
     /// Hard limit of frames queued for one connection: past it the
     /// connection is closed as a slow consumer (4001). Past 3/4 of it,
@@ -158,14 +167,15 @@ pub struct Config {
     pub max_running_jobs: u64,
 
     /// Secret (at least 32 bytes) for signing and checking HS256 tokens.
-    /// Without one, a random secret is generated at start (and tokens do
-    /// not survive a restart).
+    /// Without one, the one in `--secrets-file` is used, or one is
+    /// generated into it.
     #[arg(long, env = "TIDINGS_JWT_SECRET", hide_env_values = true,
           value_parser = parse_secret)]
     pub jwt_secret: Option<String>,
 
     /// Key for the HTTP API (`Authorization: Bearer <key>`, at least 32
-    /// bytes). Without one, a key is generated and logged at start.
+    /// bytes). Without one, the one in `--secrets-file` is used, or one is
+    /// generated into it.
     #[arg(long, env = "TIDINGS_API_KEY", hide_env_values = true,
           value_parser = parse_secret)]
     pub api_key: Option<String>,
@@ -316,36 +326,6 @@ pub struct Config {
     #[arg(long, env = "TIDINGS_LLM_MAX_BYTES", default_value_t = 1_048_576,
           value_parser = clap::value_parser!(u64).range(1_024..=67_108_864))]
     pub llm_max_bytes: u64,
-}
-
-/// Subcommands besides serving.
-#[derive(Subcommand, Debug, Clone)]
-pub enum Command {
-    /// Print a signed token (uses --jwt-secret / TIDINGS_JWT_SECRET).
-    Token(TokenArgs),
-}
-
-/// `tidings token`: what the token says.
-#[derive(Args, Debug, Clone)]
-pub struct TokenArgs {
-    /// User id (`sub` claim).
-    #[arg(long)]
-    pub sub: String,
-    /// Display name.
-    #[arg(long)]
-    pub name: String,
-    /// Topic pattern the holder may subscribe to (repeat for more).
-    #[arg(long)]
-    pub subscribe: Vec<String>,
-    /// Topic pattern the holder may publish to (repeat for more).
-    #[arg(long)]
-    pub publish: Vec<String>,
-    /// Lifetime: 90s, 15m, 1h, 7d.
-    #[arg(long, default_value = "1h", value_parser = super::auth::parse_ttl)]
-    pub ttl: u64,
-    /// An admin token: may open `/admin` (the `admin:` topics).
-    #[arg(long)]
-    pub admin: bool,
 }
 
 impl Config {

@@ -5,6 +5,7 @@ use super::*;
 fn defaults_are_valid() {
     let c = Config::defaults();
     assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+    assert_eq!(c.ops.shutdown_drain_ms, 0, "no drain unless asked for");
     assert!(c.validate().is_ok());
 }
 
@@ -37,4 +38,6 @@ fn bad_values_name_the_option() {
     assert!(err.to_string().contains("--memory-budget"), "{err}");
     let err = Config::try_parse_from(["tidings", "--jwt-leeway-secs", "301"]).unwrap_err();
     assert!(err.to_string().contains("--jwt-leeway-secs"), "{err}");
+    let err = Config::try_parse_from(["tidings", "--shutdown-drain-ms", "60001"]).unwrap_err();
+    assert!(err.to_string().contains("--shutdown-drain-ms"), "{err}");
 }

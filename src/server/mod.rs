@@ -1,6 +1,6 @@
 //! The server (feature `ssr`): the axum router that serves the Leptos
 //! page, the WebSocket hub at `/ws` (and its SSE fallback at `/sse`),
-//! `GET /healthz`, and
+//! `GET /livez`, `/readyz` and `/healthz` (see [`health`]), and
 //! [`run`], which tests call with a listener on port 0.
 
 pub mod admin;
@@ -18,6 +18,7 @@ mod demo_text;
 pub mod dispatch;
 pub mod frames;
 pub mod guest_rates;
+pub mod health;
 pub mod history;
 pub mod http_api;
 pub mod hub;
@@ -28,6 +29,7 @@ pub mod llm;
 pub mod metrics;
 pub mod ops;
 pub mod rate;
+pub mod secrets;
 pub mod sse;
 pub mod sse_sessions;
 pub mod state;
@@ -38,12 +40,12 @@ pub mod topic;
 pub mod typing;
 
 use crate::app::{App, shell};
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::{Query, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 pub use config::Config;
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -166,23 +168,6 @@ async fn ws_handler(
         })
 }
 
-async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    let status = if state.budget.over() {
-        "degraded"
-    } else {
-        "ok"
-    };
-    Json(serde_json::json!({
-        "status": status,
-        "memory": state.budget.report(),
-        "protocol_version": crate::protocol::PROTOCOL_VERSION,
-        "topics": state.hub.topic_count(),
-        "running_jobs": state.jobs.running(),
-        "backplane": state.hub.backplane_health(),
-        "stats": state.hub.stats.snapshot(),
-    }))
-}
-
 /// Leptos options for serving the site from `site_root`.
 pub fn leptos_options(config: &Config) -> LeptosOptions {
     LeptosOptions::builder()
@@ -209,7 +194,9 @@ pub fn router(state: AppState) -> Router {
                 (state.config.max_frame_bytes as usize).saturating_mul(2),
             )),
         )
-        .route("/healthz", get(healthz))
+        .route("/livez", get(health::livez))
+        .route("/readyz", get(health::readyz))
+        .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::render))
         .nest("/api", http_api::router(state.clone()))
         .leptos_routes(&state, routes, move || shell(options.clone()))
@@ -217,8 +204,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves on `listener` until `shutdown` resolves; then closes every socket
-/// with 1001 Going Away and returns within the configured grace period.
+/// Serves on `listener` until `shutdown` resolves; then `/readyz` answers
+/// 503 `shutting_down` while the server keeps serving for
+/// `--shutdown-drain-ms`, then it closes every socket with 1001 Going Away
+/// and returns within the configured grace period.
 pub async fn run(
     listener: TcpListener,
     config: Config,
@@ -228,26 +217,12 @@ pub async fn run(
     config.addr = listener.local_addr()?;
     let options = leptos_options(&config);
     let grace = config.shutdown_grace();
-    let secret = match &config.jwt_secret {
-        Some(s) => s.clone(),
-        None => {
-            tracing::warn!(
-                "no --jwt-secret / TIDINGS_JWT_SECRET set: generated a random one; \
-                 tokens minted elsewhere will be refused and none survive a restart"
-            );
-            auth::random_secret()
-        }
-    };
-    let api_key = match &config.api_key {
-        Some(k) => k.clone(),
-        None => {
-            let key = auth::random_secret();
-            tracing::warn!("no --api-key / TIDINGS_API_KEY set: HTTP API key for this run: {key}");
-            key
-        }
-    };
+    // Unset secrets come from (or are generated into) --secrets-file,
+    // never the log.
+    let secrets = secrets::ensure(&mut config)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     metrics::install();
-    let state = AppState::new(config, options, &secret, api_key)
+    let state = AppState::new(config, options, &secrets.jwt_secret, secrets.api_key)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let token = state.shutdown.clone();
     if let Some(redis) = &state.redis {
@@ -285,6 +260,20 @@ pub async fn run(
     tokio::select! {
         _ = shutdown => {}
         _ = token.cancelled() => {}
+    }
+    // Readiness fails first, so a balancer takes the node out of rotation
+    // while it still serves everyone it has.
+    state.draining.cancel();
+    let drain = state.config.ops.shutdown_drain();
+    if !drain.is_zero() && !token.is_cancelled() {
+        tracing::info!(
+            ?drain,
+            "shutting down: /readyz answers 503; serving on for the drain"
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(drain) => {}
+            _ = token.cancelled() => {}
+        }
     }
     tracing::info!("shutting down: closing sockets with 1001");
     token.cancel();

@@ -43,6 +43,9 @@ pub struct AppState {
     /// Cancelled once when the server shuts down; every task's token is a
     /// child of it.
     pub shutdown: CancellationToken,
+    /// Cancelled when the shutdown signal arrives, before the drain period
+    /// (`--shutdown-drain-ms`): from then on `/readyz` answers 503.
+    pub draining: CancellationToken,
     /// Tracks every spawned task so shutdown can wait for them.
     pub tracker: TaskTracker,
     pub leptos_options: LeptosOptions,
@@ -128,6 +131,7 @@ impl AppState {
             )),
             config: Arc::new(config),
             shutdown: CancellationToken::new(),
+            draining: CancellationToken::new(),
             tracker: TaskTracker::new(),
             leptos_options,
             guest_rates: Arc::default(),

@@ -252,10 +252,14 @@ pub fn free_port() -> u16 {
 }
 
 /// Starts the real `tidings` binary on a free loopback port with `args`
-/// (output discarded) and waits until it accepts connections.
+/// (output discarded) and waits until it accepts connections. It gets the
+/// test secrets (through the environment, so `args` may override them),
+/// so it never writes a secrets file into the working directory.
 pub async fn spawn_binary(args: &[&str]) -> (std::process::Child, SocketAddr) {
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .env("TIDINGS_API_KEY", TEST_API_KEY)
+        .env("TIDINGS_JWT_SECRET", TEST_SECRET)
         .args(["--addr", &addr.to_string()])
         .args(args)
         .stdout(std::process::Stdio::null())

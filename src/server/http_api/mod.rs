@@ -55,7 +55,7 @@ async fn require_key(State(state): State<AppState>, req: Request, next: Next) ->
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let ok = given.is_some_and(|k| constant_time_eq(k.as_bytes(), state.api_key.as_bytes()));
+    let ok = given.is_some_and(|k| key_matches(k, &state.api_key));
     if !ok {
         return ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -75,8 +75,13 @@ pub fn api_user() -> crate::protocol::User {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Whether `given` is the API key, compared in constant time (`subtle`):
+/// how long it takes does not depend on where they differ, so the key
+/// cannot be guessed byte by byte. Only a length mismatch returns early;
+/// the length is no secret (generated keys are 64 hex digits).
+pub(crate) fn key_matches(given: &str, key: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    given.as_bytes().ct_eq(key.as_bytes()).into()
 }
 
 /// The largest request body the API reads (413 `too_large` past it).
@@ -112,4 +117,18 @@ pub fn router(state: AppState) -> Router<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state, require_key))
         .layer(middleware::from_fn(super::metrics::count_requests))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_the_exact_key_matches() {
+        let key = "k".repeat(40);
+        assert!(super::key_matches(&key, &key));
+        assert!(!super::key_matches(&format!("{}x", "k".repeat(39)), &key));
+        assert!(!super::key_matches(&format!("x{}", "k".repeat(39)), &key));
+        assert!(!super::key_matches(&"k".repeat(39), &key), "a prefix");
+        assert!(!super::key_matches(&"k".repeat(41), &key), "longer");
+        assert!(!super::key_matches("", &key));
+    }
 }
