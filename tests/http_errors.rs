@@ -285,3 +285,29 @@ async fn rejections_name_the_field_in_our_words() {
     assert_eq!(status, 413, "{text}");
     assert!(text.contains("too_large"), "{text}");
 }
+
+#[tokio::test]
+async fn the_body_limit_is_configurable() {
+    let server = TestServer::start(|c| c.api_max_body_bytes = 4_096).await;
+    let body = |n: usize| format!(r#"{{"data":{{"text":"{}"}}}}"#, "x".repeat(n));
+    let path = "/api/topics/room:limit/messages";
+    let (status, text) = send(
+        server.addr,
+        "POST",
+        path,
+        "application/json",
+        body(3_000).as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 201, "under the limit: {text}");
+    let (status, text) = send(
+        server.addr,
+        "POST",
+        path,
+        "application/json",
+        body(5_000).as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 413, "over the limit: {text}");
+    assert!(text.contains("too_large"), "{text}");
+}

@@ -271,6 +271,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_api_jobs: u64,
 
+    /// The largest HTTP API request body read (bytes); larger ones are
+    /// answered 413 `too_large` without being read past this.
+    #[arg(long, env = "TIDINGS_API_MAX_BODY_BYTES", default_value_t = 2 << 20,
+          value_parser = clap::value_parser!(u64).range(1_024..=67_108_864))]
+    pub api_max_body_bytes: u64,
+
     /// Finished operations and streams kept per topic for late joiners.
     #[arg(long, env = "TIDINGS_RETAINED_PER_TOPIC", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=10_000))]

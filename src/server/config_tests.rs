@@ -36,6 +36,8 @@ fn bad_values_name_the_option() {
     assert!(err.to_string().contains("--trusted-proxy"), "{err}");
     let err = Config::try_parse_from(["tidings", "--memory-budget", "10"]).unwrap_err();
     assert!(err.to_string().contains("--memory-budget"), "{err}");
+    let err = Config::try_parse_from(["tidings", "--api-max-body-bytes", "10"]).unwrap_err();
+    assert!(err.to_string().contains("--api-max-body-bytes"), "{err}");
     let err = Config::try_parse_from(["tidings", "--jwt-leeway-secs", "301"]).unwrap_err();
     assert!(err.to_string().contains("--jwt-leeway-secs"), "{err}");
     let err = Config::try_parse_from(["tidings", "--shutdown-drain-ms", "60001"]).unwrap_err();

@@ -84,11 +84,9 @@ pub(crate) fn key_matches(given: &str, key: &str) -> bool {
     given.as_bytes().ct_eq(key.as_bytes()).into()
 }
 
-/// The largest request body the API reads (413 `too_large` past it).
-pub const MAX_BODY_BYTES: usize = 2 << 20;
-
 /// The `/api` routes (nest them under `/api`).
 pub fn router(state: AppState) -> Router<AppState> {
+    let max_body = usize::try_from(state.config.api_max_body_bytes).unwrap_or(usize::MAX);
     Router::new()
         .route("/topics/{topic}/messages", post(handlers::publish))
         .route("/notifications", post(handlers::notify))
@@ -114,7 +112,7 @@ pub fn router(state: AppState) -> Router<AppState> {
                 "this endpoint does not take this method",
             )
         })
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(state, require_key))
         .layer(middleware::from_fn(super::metrics::count_requests))
 }
