@@ -8,6 +8,7 @@ use std::time::Duration;
 
 #[path = "config_values.rs"]
 mod values;
+pub use values::ConfigError;
 use values::{parse_http_url, parse_redis_prefix, parse_redis_url, parse_secret};
 #[path = "config_token.rs"]
 mod token;
@@ -336,21 +337,21 @@ pub struct Config {
 
 impl Config {
     /// Checks rules that involve more than one option.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.guest_topics.iter().any(|p| p.trim().is_empty()) {
-            return Err("--guest-topics has an empty pattern".into());
+            return Err(ConfigError::EmptyGuestPattern);
         }
         if self.rate_limit_bytes_burst < self.max_frame_bytes {
-            return Err(format!(
-                "--rate-limit-bytes-burst ({}) must be at least --max-frame-bytes ({})",
-                self.rate_limit_bytes_burst, self.max_frame_bytes
-            ));
+            return Err(ConfigError::BurstBelowFrame {
+                burst: self.rate_limit_bytes_burst,
+                frame: self.max_frame_bytes,
+            });
         }
         if self.heartbeat_timeout_ms <= self.heartbeat_interval_ms {
-            return Err(format!(
-                "--heartbeat-timeout-ms ({}) must be greater than --heartbeat-interval-ms ({})",
-                self.heartbeat_timeout_ms, self.heartbeat_interval_ms
-            ));
+            return Err(ConfigError::HeartbeatTimeout {
+                timeout: self.heartbeat_timeout_ms,
+                interval: self.heartbeat_interval_ms,
+            });
         }
         Ok(())
     }

@@ -25,11 +25,17 @@ fn bad_values_name_the_option() {
         "4000",
     ])
     .unwrap();
-    assert!(c.validate().unwrap_err().contains("--heartbeat-timeout-ms"));
+    assert!(
+        c.validate()
+            .unwrap_err()
+            .to_string()
+            .contains("--heartbeat-timeout-ms")
+    );
     let c = Config::try_parse_from(["tidings", "--rate-limit-bytes-burst", "4096"]).unwrap();
     assert!(
         c.validate()
             .unwrap_err()
+            .to_string()
             .contains("--rate-limit-bytes-burst")
     );
     let err = Config::try_parse_from(["tidings", "--trusted-proxy", "proxy.local"]).unwrap_err();

@@ -1,5 +1,20 @@
 //! Parsers of option values that clap has none for (URLs, prefixes,
 //! secrets); each error says what is expected, and clap adds the option.
+//! Also the typed error of options that do not fit together.
+
+/// Options that are valid one by one but not together (the message names
+/// both).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("--guest-topics has an empty pattern")]
+    EmptyGuestPattern,
+    #[error("--rate-limit-bytes-burst ({burst}) must be at least --max-frame-bytes ({frame})")]
+    BurstBelowFrame { burst: u64, frame: u64 },
+    #[error(
+        "--heartbeat-timeout-ms ({timeout}) must be greater than --heartbeat-interval-ms ({interval})"
+    )]
+    HeartbeatTimeout { timeout: u64, interval: u64 },
+}
 
 pub fn parse_http_url(s: &str) -> Result<String, String> {
     match s.split_once("://") {

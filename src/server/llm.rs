@@ -21,13 +21,18 @@ pub struct Llm {
     max_bytes: usize,
 }
 
+/// The HTTP client for `--llm-url` cannot be set up (e.g. no TLS roots).
+#[derive(Debug, thiserror::Error)]
+#[error("--llm-url: cannot set up the HTTP client: {0}")]
+pub struct LlmSetupError(#[source] pub reqwest::Error);
+
 /// Why an answer stopped before `[DONE]`; the message is shown to users.
 #[derive(Debug, PartialEq)]
 pub struct LlmError(pub String);
 
 impl Llm {
     /// The relay configured by `--llm-url`, or None for the demo answer.
-    pub fn from_config(c: &Config) -> Result<Option<Llm>, String> {
+    pub fn from_config(c: &Config) -> Result<Option<Llm>, LlmSetupError> {
         let Some(base) = c.llm_url.as_deref() else {
             return Ok(None);
         };
@@ -36,7 +41,7 @@ impl Llm {
             .connect_timeout(Duration::from_secs(10))
             .read_timeout(Duration::from_millis(c.llm_timeout_ms))
             .build()
-            .map_err(|e| format!("--llm-url: cannot set up the HTTP client: {e}"))?;
+            .map_err(LlmSetupError)?;
         Ok(Some(Llm {
             client,
             endpoint: format!("{base}/chat/completions"),

@@ -23,6 +23,28 @@ use std::path::Path;
 const API_KEY: &str = "TIDINGS_API_KEY";
 const JWT_SECRET: &str = "TIDINGS_JWT_SECRET";
 
+/// Why `--secrets-file` cannot be used (every message names the flag).
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsError {
+    #[error("--secrets-file {path}: cannot read it: {source}")]
+    Unreadable {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "--secrets-file {path}: group or others may access it (mode {mode:04o}); \
+         run `chmod 600 {path}` or remove it"
+    )]
+    TooOpen { path: String, mode: u32 },
+    #[error("--secrets-file {path}: {var} must be at least 32 bytes long")]
+    TooShort { path: String, var: &'static str },
+    #[error("--secrets-file {path}: cannot write it: {source}")]
+    Unwritable {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
 /// The secrets a server runs with.
 pub struct Secrets {
     /// The HTTP API key.
@@ -41,7 +63,7 @@ impl std::fmt::Debug for Secrets {
 /// Fills in `config.api_key` and `config.jwt_secret` where unset: with the
 /// value in `--secrets-file` if it has one, else a generated one that is
 /// then appended to the file; returns both. Errors name `--secrets-file`.
-pub fn ensure(config: &mut Config) -> Result<Secrets, String> {
+pub fn ensure(config: &mut Config) -> Result<Secrets, SecretsError> {
     if let (Some(api_key), Some(jwt_secret)) = (&config.api_key, &config.jwt_secret) {
         return Ok(Secrets {
             api_key: api_key.clone(),
@@ -52,27 +74,29 @@ pub fn ensure(config: &mut Config) -> Result<Secrets, String> {
     let shown = path.display().to_string();
     let existing = read(&path)?;
     let mut text = existing.clone().unwrap_or_default();
-    let mut fill = |slot: &mut Option<String>, var: &str| -> Result<Option<bool>, String> {
-        if slot.is_some() {
-            return Ok(None);
-        }
-        if let Some(value) = value_of(&text, var) {
-            if value.len() < 32 {
-                return Err(format!(
-                    "--secrets-file {shown}: {var} must be at least 32 bytes long"
-                ));
+    let mut fill =
+        |slot: &mut Option<String>, var: &'static str| -> Result<Option<bool>, SecretsError> {
+            if slot.is_some() {
+                return Ok(None);
             }
+            if let Some(value) = value_of(&text, var) {
+                if value.len() < 32 {
+                    return Err(SecretsError::TooShort {
+                        path: shown.clone(),
+                        var,
+                    });
+                }
+                *slot = Some(value);
+                return Ok(Some(false));
+            }
+            let value = super::auth::random_secret();
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(&format!("{var}={value}\n"));
             *slot = Some(value);
-            return Ok(Some(false));
-        }
-        let value = super::auth::random_secret();
-        if !text.is_empty() && !text.ends_with('\n') {
-            text.push('\n');
-        }
-        text.push_str(&format!("{var}={value}\n"));
-        *slot = Some(value);
-        Ok(Some(true))
-    };
+            Ok(Some(true))
+        };
     let key = fill(&mut config.api_key, API_KEY)?;
     let jwt = fill(&mut config.jwt_secret, JWT_SECRET)?;
     if existing.as_deref() != Some(text.as_str()) {
@@ -110,26 +134,28 @@ pub fn ensure(config: &mut Config) -> Result<Secrets, String> {
 
 /// The file's text, or None if it does not exist. Refuses a file that
 /// others may read.
-fn read(path: &Path) -> Result<Option<String>, String> {
-    let shown = path.display();
+fn read(path: &Path) -> Result<Option<String>, SecretsError> {
+    let unreadable = |source| SecretsError::Unreadable {
+        path: path.display().to_string(),
+        source,
+    };
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("--secrets-file {shown}: cannot read it: {e}")),
+        Err(e) => return Err(unreadable(e)),
     };
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(path)
-            .map_err(|e| format!("--secrets-file {shown}: {e}"))?
+            .map_err(unreadable)?
             .permissions()
             .mode();
         if mode & 0o077 != 0 {
-            return Err(format!(
-                "--secrets-file {shown}: group or others may access it (mode {:04o}); \
-                 run `chmod 600 {shown}` or remove it",
-                mode & 0o7777
-            ));
+            return Err(SecretsError::TooOpen {
+                path: path.display().to_string(),
+                mode: mode & 0o7777,
+            });
         }
     }
     Ok(Some(text))
@@ -159,9 +185,11 @@ fn unquote(v: &str) -> &str {
 
 /// Writes `text` to `path` with mode 0600: to a fresh file beside it, then
 /// renamed over it, so nobody ever reads a half-written file.
-fn write(path: &Path, text: &str) -> Result<(), String> {
-    let shown = path.display();
-    let fail = |e: std::io::Error| format!("--secrets-file {shown}: cannot write it: {e}");
+fn write(path: &Path, text: &str) -> Result<(), SecretsError> {
+    let fail = |source| SecretsError::Unwritable {
+        path: path.display().to_string(),
+        source,
+    };
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(format!(".{}.tmp", uuid::Uuid::new_v4().simple()));
     let tmp = path.with_file_name(name);

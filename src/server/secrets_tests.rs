@@ -107,12 +107,19 @@ fn bad_files_are_refused_naming_the_flag() {
     let file = dir.0.join("s.env");
     let mut c = config_with(&dir.0.join("no-such-dir").join("s.env"));
     let err = ensure(&mut c).unwrap_err();
+    assert!(matches!(err, SecretsError::Unwritable { .. }), "{err}");
+    let err = err.to_string();
     assert!(err.starts_with("--secrets-file "), "{err}");
     assert!(err.contains("cannot write"), "{err}");
 
     std::fs::write(&file, format!("TIDINGS_API_KEY={}\n", "a".repeat(40))).unwrap();
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
     let err = ensure(&mut config_with(&file)).unwrap_err();
+    assert!(
+        matches!(err, SecretsError::TooOpen { mode: 0o644, .. }),
+        "{err}"
+    );
+    let err = err.to_string();
     assert!(
         err.contains("--secrets-file") && err.contains("0644"),
         "{err}"
@@ -121,11 +128,13 @@ fn bad_files_are_refused_naming_the_flag() {
     std::fs::write(&file, "TIDINGS_API_KEY=short\n").unwrap();
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
     let err = ensure(&mut config_with(&file)).unwrap_err();
+    assert!(matches!(err, SecretsError::TooShort { .. }), "{err}");
+    let err = err.to_string();
     assert!(
         err.contains("--secrets-file") && err.contains("32 bytes"),
         "{err}"
     );
 
-    let err = ensure(&mut config_with(&dir.0)).unwrap_err();
+    let err = ensure(&mut config_with(&dir.0)).unwrap_err().to_string();
     assert!(err.contains("--secrets-file"), "a directory: {err}");
 }

@@ -58,15 +58,24 @@ pub struct AppState {
     next_conn: Arc<AtomicU64>,
 }
 
+/// Why the server's state cannot be set up (each message names the option).
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error(transparent)]
+    Redis(#[from] super::backplane::redis::RedisSetupError),
+    #[error(transparent)]
+    Llm(#[from] super::llm::LlmSetupError),
+}
+
 impl AppState {
-    /// `secret` signs and checks tokens. Fails only for a Redis URL the
-    /// client cannot use (the message names the option).
+    /// `secret` signs and checks tokens. Fails only for a Redis URL or an
+    /// LLM client that cannot be set up.
     pub fn new(
         config: Config,
         leptos_options: LeptosOptions,
         secret: &str,
         api_key: String,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, StateError> {
         let limits = HistoryLimits {
             max_messages: config.history_messages as usize,
             max_age: std::time::Duration::from_millis(config.history_ms),

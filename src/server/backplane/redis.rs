@@ -124,12 +124,22 @@ pub struct RedisBackplane {
     script: redis::Script,
 }
 
+/// Why the Redis client cannot be set up (a Redis that is down is not an
+/// error: it is retried and reported by health).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RedisSetupError {
+    #[error("--redis-url: not a valid Redis URL")]
+    InvalidUrl,
+    #[error("--redis-url: cannot set up the Redis client")]
+    Client,
+}
+
 impl RedisBackplane {
     /// Sets up the client; connections are made lazily and retried, so a
     /// Redis that is down at start is reported, not fatal.
-    pub fn new(settings: RedisSettings) -> Result<Self, String> {
-        let client = redis::Client::open(settings.url.as_str())
-            .map_err(|_| "--redis-url: not a valid Redis URL".to_string())?;
+    pub fn new(settings: RedisSettings) -> Result<Self, RedisSetupError> {
+        let client =
+            redis::Client::open(settings.url.as_str()).map_err(|_| RedisSetupError::InvalidUrl)?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(Duration::from_secs(2)))
@@ -137,7 +147,7 @@ impl RedisBackplane {
             .set_max_delay(Duration::from_secs(5))
             .set_number_of_retries(3);
         let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)
-            .map_err(|_| "--redis-url: cannot set up the Redis client".to_string())?;
+            .map_err(|_| RedisSetupError::Client)?;
         let (relay, rx) = Relay::new(settings.queue);
         Ok(RedisBackplane {
             keys: Keys {
