@@ -30,8 +30,7 @@ pub fn send_error(conn: &ConnHandle, code: ErrorCode, message: String, reference
 /// a client knows which subscription (or topic) was refused.
 fn send_topic_error(
     conn: &ConnHandle,
-    code: ErrorCode,
-    message: &str,
+    (code, message): (ErrorCode, &str),
     reference: FrameId,
     topic: Option<String>,
 ) {
@@ -65,18 +64,6 @@ fn send_ack(conn: &ConnHandle, reference: FrameId, applied: &Applied) {
     frame.seq = applied.seq;
     frame.epoch = applied.epoch.clone();
     conn.send_frame(&frame);
-}
-
-/// True for frames that change state (acked once, deduplicated by id).
-fn changes_state(msg: &ClientMsg) -> bool {
-    matches!(
-        msg,
-        ClientMsg::Publish(_)
-            | ClientMsg::OperationStart(_)
-            | ClientMsg::OperationCancel(_)
-            | ClientMsg::StreamStart(_)
-            | ClientMsg::StreamCancel(_)
-    )
 }
 
 /// Whether `access` may send `msg` on `topic`; for cancels, the topic is
@@ -116,7 +103,8 @@ fn creates_topic(msg: &ClientMsg) -> bool {
     )
 }
 
-/// Handles one text frame from `conn`.
+/// Handles one text frame from `conn`: decode, the checks every frame
+/// passes (topic length, access rules), then the function of its kind.
 pub async fn handle_text(
     state: &AppState,
     conn: &ConnHandle,
@@ -130,145 +118,195 @@ pub async fn handle_text(
     };
     metrics::counter!("tidings_frames_in_total", "type" => frame.msg.type_name()).increment(1);
     let id = frame.id;
+    let topic = frame.topic.as_deref().unwrap_or_default();
     let max_topic = state.config.max_topic_len as usize;
-    if frame.topic.as_ref().is_some_and(|t| t.len() > max_topic) {
+    if topic.len() > max_topic {
         let message = format!("topic longer than {max_topic} bytes");
         return send_error(conn, ErrorCode::BadTopic, message, Some(id));
     }
-    if !allowed(
+    if !allowed(state, access, &frame.msg, topic) {
+        let refusal = (ErrorCode::Forbidden, "not allowed on this topic");
+        return send_topic_error(conn, refusal, id, frame.topic.clone());
+    }
+    let at = At {
         state,
-        access,
-        &frame.msg,
-        frame.topic.as_deref().unwrap_or_default(),
-    ) {
-        let topic = frame.topic.clone();
-        let message = "not allowed on this topic";
-        return send_topic_error(conn, ErrorCode::Forbidden, message, id, topic);
-    }
-    // Claimed before anything is awaited, so concurrent retries of one id
-    // (on this or other connections) have one effect and one outcome.
-    let reservation = if changes_state(&frame.msg) {
-        match state.dedupe.claim(id).await {
-            Claim::Done(applied) => {
-                state.hub.stats.duplicates_ignored.fetch_add(1, Relaxed);
-                return send_ack(conn, id, &applied);
-            }
-            Claim::Fresh(reservation) => Some(reservation),
-        }
-    } else {
-        None
+        conn,
+        id,
+        topic: &frame.topic,
     };
-    let topic = frame.topic.as_deref().unwrap_or_default();
-    let fail = |code: ErrorCode, message: &str| send_error(conn, code, message.into(), Some(id));
-    if creates_topic(&frame.msg)
-        && !topic.is_empty()
-        && let Err(why) = state.hub.admit_topic(topic)
-    {
-        let (code, message) = why.error();
-        return send_topic_error(conn, code, message, id, frame.topic.clone());
+    match frame.msg {
+        ClientMsg::Subscribe(body) => subscribe(&at, subs, body).await,
+        ClientMsg::Unsubscribe => unsubscribe(&at, subs),
+        ClientMsg::Typing(body) => set_typing(&at, subs, body.typing),
+        ClientMsg::Ping => send_reply(conn, ServerMsg::Pong, id, None),
+        ClientMsg::Pong => {}
+        ClientMsg::Auth(body) => match token_refresh::refresh(state, access, &body.token) {
+            Ok(()) => at.ack(),
+            Err((code, message)) => at.fail(code, message),
+        },
+        msg => apply_once(&at, msg).await,
     }
+}
+
+/// The frame being answered: on which connection, its id and topic.
+struct At<'a> {
+    state: &'a AppState,
+    conn: &'a ConnHandle,
+    id: FrameId,
+    topic: &'a Option<String>,
+}
+
+impl At<'_> {
+    fn topic(&self) -> &str {
+        self.topic.as_deref().unwrap_or_default()
+    }
+
+    fn fail(&self, code: ErrorCode, message: &str) {
+        send_error(self.conn, code, message.into(), Some(self.id));
+    }
+
+    /// An `ack` without a seq (for frames that publish nothing).
+    fn ack(&self) {
+        let applied = Applied {
+            topic: self.topic.clone(),
+            seq: None,
+            epoch: None,
+        };
+        send_ack(self.conn, self.id, &applied);
+    }
+
+    /// Whether the frame's topic may be created (see `Hub::admit_topic`);
+    /// if not, answers the refusal naming the topic.
+    fn admit_topic(&self) -> bool {
+        let topic = self.topic();
+        match self.state.hub.admit_topic(topic) {
+            Err(why) if !topic.is_empty() => {
+                send_topic_error(self.conn, why.error(), self.id, self.topic.clone());
+                false
+            }
+            _ => true,
+        }
+    }
+}
+
+async fn subscribe(at: &At<'_>, subs: &mut Subscriptions, body: SubscribeBody) {
+    let (state, conn, topic) = (at.state, at.conn, at.topic());
+    if !at.admit_topic() {
+        return;
+    }
+    if subs.contains(topic) {
+        subs.remove(topic);
+        state.hub.unsubscribe(conn, topic);
+    }
+    if subs.len() >= state.config.max_subscriptions as usize {
+        let message = "too many subscriptions on this connection";
+        return at.fail(ErrorCode::LimitReached, message);
+    }
+    subs.insert(topic.to_string());
+    state.hub.prepare(topic).await;
+    let recent = body.history.unwrap_or(0) as usize;
+    state.hub.subscribe(
+        conn,
+        SubscribeRequest {
+            topic,
+            reference: at.id,
+            since: body.since.as_ref(),
+            recent: recent.min(state.config.history_messages as usize),
+            presence: body.presence.unwrap_or(true),
+        },
+    );
+}
+
+fn unsubscribe(at: &At<'_>, subs: &mut Subscriptions) {
+    let topic = at.topic();
+    if subs.remove(topic) {
+        at.state.hub.unsubscribe(at.conn, topic);
+    }
+    send_reply(at.conn, ServerMsg::Unsubscribed, at.id, Some(topic));
+}
+
+fn set_typing(at: &At<'_>, subs: &Subscriptions, typing: bool) {
+    let topic = at.topic();
+    if !subs.contains(topic) {
+        let message = "subscribe to the topic before typing";
+        return at.fail(ErrorCode::NotSubscribed, message);
+    }
+    typing::set(&at.state.typing_ctx(), topic, &at.conn.user, typing);
+    at.ack();
+}
+
+/// A frame that changes state, applied once per id. The id is claimed
+/// before anything is awaited, so concurrent retries of one id (on this
+/// or other connections) have one effect and one outcome; a retry within
+/// the dedupe window gets the first ack again.
+async fn apply_once(at: &At<'_>, msg: ClientMsg) {
+    let reservation = match at.state.dedupe.claim(at.id).await {
+        Claim::Done(applied) => {
+            at.state.hub.stats.duplicates_ignored.fetch_add(1, Relaxed);
+            return send_ack(at.conn, at.id, &applied);
+        }
+        Claim::Fresh(reservation) => reservation,
+    };
+    // A refusal drops the reservation: the id is free for a retry.
+    if creates_topic(&msg) && !at.admit_topic() {
+        return;
+    }
+    match apply(at, msg).await {
+        Ok(applied) => {
+            reservation.commit(applied.clone());
+            send_ack(at.conn, at.id, &applied);
+        }
+        Err((code, message)) => at.fail(code, message),
+    }
+}
+
+/// What a state-changing frame does; the ack's topic, seq and epoch.
+async fn apply(at: &At<'_>, msg: ClientMsg) -> Result<Applied, (ErrorCode, &'static str)> {
+    let (state, topic, user) = (at.state, at.topic(), &at.conn.user);
     let mut applied = Applied {
-        topic: frame.topic.clone(),
+        topic: at.topic.clone(),
         seq: None,
         epoch: None,
     };
-    let outcome: Result<(), (ErrorCode, &str)> = match frame.msg {
-        ClientMsg::Subscribe(body) => {
-            if subs.contains(topic) {
-                subs.remove(topic);
-                state.hub.unsubscribe(conn, topic);
-            }
-            if subs.len() >= state.config.max_subscriptions as usize {
-                fail(
-                    ErrorCode::LimitReached,
-                    "too many subscriptions on this connection",
-                );
-            } else {
-                subs.insert(topic.to_string());
-                state.hub.prepare(topic).await;
-                let recent = body.history.unwrap_or(0) as usize;
-                state.hub.subscribe(
-                    conn,
-                    SubscribeRequest {
-                        topic,
-                        reference: id,
-                        since: body.since.as_ref(),
-                        recent: recent.min(state.config.history_messages as usize),
-                        presence: body.presence.unwrap_or(true),
-                    },
-                );
-            }
-            return;
-        }
-        ClientMsg::Unsubscribe => {
-            if subs.remove(topic) {
-                state.hub.unsubscribe(conn, topic);
-            }
-            return send_reply(conn, ServerMsg::Unsubscribed, id, Some(topic));
-        }
-        ClientMsg::Typing(body) => {
-            if !subs.contains(topic) {
-                return fail(
-                    ErrorCode::NotSubscribed,
-                    "subscribe to the topic before typing",
-                );
-            }
-            typing::set(&state.typing_ctx(), topic, &conn.user, body.typing);
-            return send_ack(conn, id, &applied);
-        }
-        ClientMsg::Ping => return send_reply(conn, ServerMsg::Pong, id, None),
-        ClientMsg::Auth(body) => {
-            return match token_refresh::refresh(state, access, &body.token) {
-                Ok(()) => send_ack(conn, id, &applied),
-                Err((code, message)) => fail(code, message),
-            };
-        }
-        ClientMsg::Pong => return,
+    match msg {
         ClientMsg::Publish(body) => {
-            match state
+            let published = state
                 .hub
-                .publish(topic, id, conn.user.clone(), body.data)
+                .publish(topic, at.id, user.clone(), body.data)
                 .await
-            {
-                Ok(published) => {
-                    applied.seq = Some(published.seq);
-                    applied.epoch = Some(published.epoch);
-                    Ok(())
-                }
-                Err(_) => Err((
-                    ErrorCode::Unavailable,
-                    "the message store is unreachable; retry later",
-                )),
-            }
+                .map_err(|_| {
+                    let message = "the message store is unreachable; retry later";
+                    (ErrorCode::Unavailable, message)
+                })?;
+            applied.seq = Some(published.seq);
+            applied.epoch = Some(published.epoch);
         }
-        ClientMsg::OperationStart(body) => ops::start_demo(state, topic, &conn.user, body.label)
-            .map(drop)
-            .map_err(|why| refused_job(state, why)),
-        ClientMsg::StreamStart(body) => streams::start_demo(state, topic, &conn.user, &body)
-            .map(drop)
-            .map_err(|why| refused_job(state, why)),
+        ClientMsg::OperationStart(body) => {
+            ops::start_demo(state, topic, user, body.label)
+                .map_err(|why| refused_job(state, why))?;
+        }
+        ClientMsg::StreamStart(body) => {
+            streams::start_demo(state, topic, user, &body)
+                .map_err(|why| refused_job(state, why))?;
+        }
         ClientMsg::OperationCancel(OperationRef { operation_id: job })
-        | ClientMsg::StreamCancel(StreamRef { stream_id: job }) => {
-            match state.jobs.cancel(job) {
-                Ok(_) => Ok(()),
-                // Running in another process: ask it there.
-                Err(_) if state.hub.is_running_elsewhere(job) => {
-                    if let Some(relay) = state.hub.relay() {
-                        relay.send(super::backplane::events::BusKind::Cancel { job });
-                    }
-                    Ok(())
-                }
-                Err(c) => Err((c, "no such running operation or stream")),
+        | ClientMsg::StreamCancel(StreamRef { stream_id: job }) => cancel(state, job)?,
+        _ => return Err((ErrorCode::BadFrame, "this frame changes nothing")),
+    }
+    Ok(applied)
+}
+
+/// Cancels a job running here, or asks the process that runs it.
+fn cancel(state: &AppState, job: OperationId) -> Result<(), (ErrorCode, &'static str)> {
+    match state.jobs.cancel(job) {
+        Ok(_) => Ok(()),
+        // Running in another process: ask it there.
+        Err(_) if state.hub.is_running_elsewhere(job) => {
+            if let Some(relay) = state.hub.relay() {
+                relay.send(super::backplane::events::BusKind::Cancel { job });
             }
+            Ok(())
         }
-    };
-    match outcome {
-        Ok(()) => {
-            if let Some(reservation) = reservation {
-                reservation.commit(applied.clone());
-            }
-            send_ack(conn, id, &applied);
-        }
-        Err((code, message)) => fail(code, message),
+        Err(code) => Err((code, "no such running operation or stream")),
     }
 }
