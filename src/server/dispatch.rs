@@ -6,7 +6,8 @@
 use super::auth::Access;
 use super::conn_handle::ConnHandle;
 use super::dedupe::{Applied, Claim};
-use super::hub::{SubscribeRequest, now_ms};
+use super::frames::now_ms;
+use super::hub::SubscribeRequest;
 use super::jobs::JobRefused;
 use super::state::AppState;
 use super::{ops, streams, token_refresh, typing};

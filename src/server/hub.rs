@@ -32,7 +32,7 @@ mod budget;
 pub use budget::TopicRefused;
 pub use subscribe::SubscribeRequest;
 
-pub use super::frames::{encode, now_ms, topic_frame};
+use super::frames::{encode, now_ms, topic_frame};
 
 /// All topics of this process.
 pub struct Hub {

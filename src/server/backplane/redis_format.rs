@@ -77,7 +77,7 @@ pub fn parse_published(payload: &str) -> Option<(u64, &str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::hub::topic_frame;
+    use crate::server::frames::topic_frame;
 
     #[test]
     fn channel_names_give_back_their_topic() {
