@@ -5,17 +5,23 @@
 //! type, frames out, fan-out latency, dropped ephemeral frames, disconnects
 //! by reason, refusals by reason, HTTP API requests by route and status);
 //! gauges (connections, subscriptions, topics, each memory budget part's
-//! use and limit) are read when scraped.
+//! use and limit) are read when scraped. The recorder is process-wide, so
+//! a scrape sets the gauges and renders them under one lock: with several
+//! servers in a process (the integration tests), each scrape shows its own
+//! server's gauges, never another's set in between.
 
 use super::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use std::sync::OnceLock;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Mutex, OnceLock};
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Held while a scrape sets the gauges and renders them.
+static SCRAPE: Mutex<()> = Mutex::new(());
 
 /// Installs the process-wide recorder once and returns its handle.
 pub fn install() -> PrometheusHandle {
@@ -39,6 +45,7 @@ pub fn install() -> PrometheusHandle {
 
 /// `GET /metrics`.
 pub async fn render(State(state): State<AppState>) -> Response {
+    let _scrape = SCRAPE.lock().unwrap_or_else(|e| e.into_inner());
     let stats = &state.hub.stats;
     metrics::gauge!("tidings_connections").set(stats.connections_open.load(Relaxed) as f64);
     metrics::gauge!("tidings_subscriptions").set(state.hub.subscription_count() as f64);

@@ -4,11 +4,10 @@
 //! triggered through the whole drain period, during which the server still
 //! serves; `/healthz` says `degraded` whenever `/readyz` fails.
 
-mod support;
+use crate::support::redis::{RedisServer, node};
+use crate::support::*;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use support::redis::{RedisServer, node};
-use support::*;
 use tidings::protocol::*;
 
 /// Generous: the machine running the tests may be slow and busy.

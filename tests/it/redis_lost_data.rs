@@ -4,9 +4,8 @@
 //! (`epoch_changed`, naming the old epoch and the first unknown seq) right
 //! before the first message of the new epoch.
 
-mod support;
-use support::redis::RedisServer;
-use support::*;
+use crate::support::redis::RedisServer;
+use crate::support::*;
 use tidings::protocol::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,8 +1,7 @@
 //! Operations and streams end to end over real sockets: progress to
 //! completion, cancel, late joiners, chunks in order.
 
-mod support;
-use support::*;
+use crate::support::*;
 use tidings::protocol::*;
 
 fn op_started(f: &ServerFrame) -> Option<OperationState> {

@@ -3,8 +3,7 @@
 //! refreshed it in place with a token for the same user. Real server on
 //! port 0, real WebSocket clients.
 
-mod support;
-use support::*;
+use crate::support::*;
 use tidings::protocol::*;
 use tidings::server::auth::{Auth, Claims};
 

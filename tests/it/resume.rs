@@ -1,8 +1,7 @@
 //! Nothing lost, nothing doubled: resume from history, gaps, and retried
 //! frames with one effect, against a real server.
 
-mod support;
-use support::*;
+use crate::support::*;
 use tidings::protocol::*;
 
 fn since(epoch: &str, seq: u64) -> SubscribeBody {

@@ -1,8 +1,7 @@
 //! The HTTP API and /metrics against a real server: every endpoint of
 //! docs/http-api.md, its errors, and the effect on WebSocket clients.
 
-mod support;
-use support::*;
+use crate::support::*;
 use tidings::protocol::*;
 
 const KEY: Option<&str> = Some(TEST_API_KEY);

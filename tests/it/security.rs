@@ -2,8 +2,7 @@
 //! tokens (query and `auth` frame), timeouts, guests, forbidden topics,
 //! origins, frame size, rate limits and connection limits.
 
-mod support;
-use support::*;
+use crate::support::*;
 use tidings::protocol::*;
 use tidings::server::auth::{Auth, Claims};
 

@@ -3,7 +3,7 @@
 //! 127.0.0.1:0): the assistant streams the model's tokens into the topic,
 //! Stop drops the upstream request, an upstream failure fails the stream.
 
-mod support;
+use crate::support::*;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use support::*;
 use tidings::protocol::*;
 
 /// What the fake model streams, and what it saw.

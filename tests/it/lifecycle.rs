@@ -2,9 +2,8 @@
 //! client is closed at the heartbeat deadline, a client that never reads
 //! is closed as a slow consumer while others keep receiving.
 
-mod support;
+use crate::support::*;
 use std::time::Duration;
-use support::*;
 use tidings::protocol::*;
 
 #[tokio::test]
@@ -79,6 +78,11 @@ fn rss_kib() -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_never_reads_is_closed_as_slow_consumer() {
+    // It measures this process's resident memory: alone in a process, away
+    // from the other tests of the binary.
+    if !in_own_process("lifecycle::a_client_that_never_reads_is_closed_as_slow_consumer").await {
+        return;
+    }
     let server = TestServer::start(|c| c.history_messages = 200).await;
     let mut stalled = server.client("stalled").await;
     stalled.subscribe("room:slow").await;

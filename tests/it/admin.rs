@@ -3,8 +3,7 @@
 //! tokens without the `admin` claim and guests are refused with a
 //! `forbidden` error naming the topic.
 
-mod support;
-use support::*;
+use crate::support::*;
 use tidings::protocol::*;
 use tidings::server::auth::{Auth, Claims};
 

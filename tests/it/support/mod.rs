@@ -1,6 +1,5 @@
 //! Test support: a real Tidings server on 127.0.0.1:0 and real WebSocket
 //! clients speaking the shared protocol.
-#![allow(dead_code)]
 
 pub mod redis;
 
@@ -337,4 +336,36 @@ pub async fn http(
     let text = raw.split("\r\n\r\n").nth(1).unwrap_or_default();
     let value = serde_json::from_str(text).unwrap_or(serde_json::Value::String(text.into()));
     (status, value)
+}
+
+/// Whether to run a test's body in this process. True in the process
+/// started for the test; elsewhere it runs `test` (its path in this binary,
+/// e.g. `lifecycle::some_test`) alone in a new process of this binary,
+/// fails unless it passed there, and returns false. For a test that
+/// measures the whole process (its resident memory), which the other tests
+/// of the one test binary share when they run beside it.
+pub async fn in_own_process(test: &str) -> bool {
+    const ALONE: &str = "TIDINGS_TEST_ALONE";
+    if std::env::var(ALONE).is_ok_and(|t| t == test) {
+        return true;
+    }
+    let name = test.to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(std::env::current_exe().expect("the test binary"))
+            .args([name.as_str(), "--exact", "--test-threads=1", "--nocapture"])
+            .env(ALONE, &name)
+            .output()
+            .expect("start the test binary")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("{stdout}");
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && stdout.contains("test result: ok. 1 passed"),
+        "{test} alone in a process of its own: {}",
+        out.status
+    );
+    false
 }

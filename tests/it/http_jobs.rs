@@ -2,8 +2,7 @@
 //! the demo ones, and a user's Cancel / Stop reaches the backend both by
 //! polling and through the `/api/control` event stream.
 
-mod support;
-use support::*;
+use crate::support::*;
 use tidings::protocol::*;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 

@@ -5,8 +5,7 @@
 //! job slots, and the memory budget refusing new connections with 1013
 //! until usage falls.
 
-mod support;
-use support::*;
+use crate::support::*;
 use tidings::protocol::*;
 
 fn error_of(f: &ServerFrame) -> Option<(ErrorCode, Option<String>)> {

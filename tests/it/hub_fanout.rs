@@ -1,7 +1,6 @@
 //! Fan-out, presence and malformed input against a real server.
 
-mod support;
-use support::*;
+use crate::support::*;
 use tidings::protocol::*;
 
 #[tokio::test]

@@ -3,9 +3,8 @@
 //! chat: the server stays up, every hostile frame gets its typed error or
 //! the documented close, and the normal clients lose nothing.
 
-mod support;
+use crate::support::*;
 use futures_util::{SinkExt, StreamExt};
-use support::*;
 use tidings::protocol::*;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 

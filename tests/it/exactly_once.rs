@@ -4,10 +4,9 @@
 //! by a node that dies before its ack reaches the client is not published
 //! again when the client's outbox re-sends it to the other node.
 
-mod support;
+use crate::support::redis::{RedisServer, node};
+use crate::support::*;
 use futures_util::future::join_all;
-use support::redis::{RedisServer, node};
-use support::*;
 use tidings::protocol::*;
 
 /// The text of a publish frame with a fixed `id` (what an outbox re-sends).

@@ -7,10 +7,9 @@
 //! client that failed over asks for it; a Redis that cannot be reached is
 //! reported, not fatal.
 
-mod support;
+use crate::support::redis::{RedisServer, node};
+use crate::support::*;
 use std::time::{Duration, Instant};
-use support::redis::{RedisServer, node};
-use support::*;
 use tidings::protocol::*;
 
 fn names(users: &[User]) -> Vec<String> {

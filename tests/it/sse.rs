@@ -3,12 +3,11 @@
 //! WebSocket, client frames go in by POST, and bad sessions and bad
 //! frames get typed answers.
 
-mod support;
+use crate::support::*;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
-use support::*;
 use tidings::protocol::*;
 use tidings::server::auth::{Auth, Claims};
 use tokio::net::TcpStream;

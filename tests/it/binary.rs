@@ -2,12 +2,11 @@
 //! in time; bad flags and env vars exit with a message naming them;
 //! generated secrets go to a 0600 file, never to the log.
 
-mod support;
+use crate::support::*;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
-use support::*;
 use tidings::protocol::close;
 
 const BIN: &str = env!("CARGO_BIN_EXE_tidings");

@@ -3,10 +3,9 @@
 //! while half its outbound budget is queued), not closed; one that never
 //! reads at all is closed as a slow consumer at the heartbeat deadline.
 
-mod support;
+use crate::support::*;
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
-use support::*;
 use tidings::protocol::*;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 

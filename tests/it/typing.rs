@@ -1,8 +1,7 @@
 //! Typing indicators: broadcast on start and stop, throttled refreshes,
 //! and expiry after the TTL measured on a paused tokio clock.
 
-mod support;
-use support::*;
+use crate::support::*;
 use tidings::protocol::*;
 use tokio::time::{Duration, Instant};
 
@@ -20,7 +19,13 @@ fn is_typing(f: &ServerFrame) -> bool {
 /// Keeps tokio from auto-advancing the paused clock while frames cross
 /// loopback sockets (an in-flight `spawn_blocking` inhibits auto-advance),
 /// so virtual time moves only by `tokio::time::advance`.
-struct ManualClock(Option<std::sync::mpsc::Sender<()>>);
+struct ManualClock {
+    release: Option<std::sync::mpsc::Sender<()>>,
+    /// Dropped with the clock (the test over, passed or failed): the
+    /// watchdog stands down. The other tests of the binary run on in this
+    /// process, so it must not outlive this one.
+    _watchdog: std::sync::mpsc::Sender<()>,
+}
 
 impl ManualClock {
     fn hold() -> Self {
@@ -29,18 +34,24 @@ impl ManualClock {
             let _ = rx.recv();
         });
         // A watchdog in real time: a hang fails the test instead of CI.
-        std::thread::spawn(|| {
-            std::thread::sleep(std::time::Duration::from_secs(60));
-            eprintln!("typing expiry test hung for 60 s");
-            std::process::exit(1);
+        let (watchdog, test_over) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            let wait = test_over.recv_timeout(std::time::Duration::from_secs(60));
+            if wait == Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+                eprintln!("typing expiry test hung for 60 s");
+                std::process::exit(1);
+            }
         });
-        ManualClock(Some(tx))
+        ManualClock {
+            release: Some(tx),
+            _watchdog: watchdog,
+        }
     }
 }
 
 impl Drop for ManualClock {
     fn drop(&mut self) {
-        if let Some(tx) = self.0.take() {
+        if let Some(tx) = self.release.take() {
             let _ = tx.send(());
         }
     }

@@ -3,10 +3,9 @@
 //! route of a real server, and no answer names a Rust type, quotes serde
 //! or axum, gives a parser position, a file path or a backtrace.
 
-mod support;
+use crate::support::*;
 use proptest::prelude::*;
 use std::net::SocketAddr;
-use support::*;
 
 /// Every route, with a path parameter where it takes one.
 fn routes(id: &str, topic: &str) -> Vec<(&'static str, String)> {
