@@ -120,7 +120,7 @@ pub async fn tidings(addr: &str, extra: &[String], limits: Limits) -> Result<(),
     use clap::Parser;
     let argv = tidings_argv_with(addr, extra, limits);
     let config = tidings::server::Config::try_parse_from(&argv).map_err(|e| e.to_string())?;
-    config.validate()?;
+    config.validate().map_err(|e| e.to_string())?;
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
