@@ -4,7 +4,7 @@
 //! [`DecodeError`] with a stable [`ErrorCode`] and, when the frame had a
 //! readable `id`, that id so the `error` frame can carry it as `ref`.
 
-use super::ErrorCode;
+use super::errors::ErrorCode;
 use super::frames::{ClientFrame, ClientMsg, ServerFrame};
 use super::ids::{FrameId, Millis, Priority};
 use super::json_errors::{decode_value, syntax_error};

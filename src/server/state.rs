@@ -1,16 +1,16 @@
 //! Shared server state handed to every handler and connection.
 
-use super::auth::Auth;
-use super::backplane::redis::{RedisBackplane, RedisSettings};
-use super::backplane::{Backplane, InMemory};
-use super::budget::MemoryBudget;
-use super::config::Config;
-use super::dedupe::Dedupe;
-use super::history::HistoryLimits;
-use super::hub::{Hub, HubLimits};
-use super::jobs::{JobLimits, Jobs};
-use super::limits::ConnectionLimits;
-use super::stats::Stats;
+use crate::server::auth::Auth;
+use crate::server::backplane::redis::{RedisBackplane, RedisSettings};
+use crate::server::backplane::{Backplane, InMemory};
+use crate::server::budget::MemoryBudget;
+use crate::server::config::Config;
+use crate::server::connection::limits::ConnectionLimits;
+use crate::server::history::HistoryLimits;
+use crate::server::hub::dedupe::Dedupe;
+use crate::server::hub::{Hub, HubLimits};
+use crate::server::jobs::{JobLimits, Jobs};
+use crate::server::stats::Stats;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -38,7 +38,7 @@ pub struct AppState {
     pub api_key: Arc<str>,
     /// Operations and streams created over HTTP, and the control events
     /// (Cancel / Stop) for their backends.
-    pub api_jobs: Arc<super::http_api::control::ApiJobs>,
+    pub api_jobs: Arc<crate::server::jobs::control::ApiJobs>,
     pub config: Arc<Config>,
     /// Cancelled once when the server shuts down; every task's token is a
     /// child of it.
@@ -50,11 +50,11 @@ pub struct AppState {
     pub tracker: TaskTracker,
     pub leptos_options: LeptosOptions,
     /// Open sessions of the SSE fallback transport.
-    pub sse: Arc<super::sse_sessions::SseSessions>,
+    pub sse: Arc<crate::server::transport::sse::sessions::SseSessions>,
     /// The assistant's model (`--llm-url`); None: the demo answer.
-    pub llm: Option<Arc<super::llm::Llm>>,
+    pub llm: Option<Arc<crate::server::jobs::llm::Llm>>,
     /// The last rate state of each guest address (see `guest_rates.rs`).
-    pub guest_rates: Arc<super::guest_rates::GuestRates>,
+    pub guest_rates: Arc<crate::server::connection::guest_rates::GuestRates>,
     next_conn: Arc<AtomicU64>,
 }
 
@@ -62,9 +62,9 @@ pub struct AppState {
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error(transparent)]
-    Redis(#[from] super::backplane::redis::RedisSetupError),
+    Redis(#[from] crate::server::backplane::redis::RedisSetupError),
     #[error(transparent)]
-    Llm(#[from] super::llm::LlmSetupError),
+    Llm(#[from] crate::server::jobs::llm::LlmSetupError),
 }
 
 impl AppState {
@@ -101,12 +101,12 @@ impl AppState {
                     (redis.clone(), Some(redis))
                 }
             };
-        let llm = super::llm::Llm::from_config(&config)?.map(Arc::new);
+        let llm = crate::server::jobs::llm::Llm::from_config(&config)?.map(Arc::new);
         Ok(AppState {
             llm,
             redis,
             api_key: api_key.into(),
-            api_jobs: Arc::new(super::http_api::control::ApiJobs::new(10_000)),
+            api_jobs: Arc::new(crate::server::jobs::control::ApiJobs::new(10_000)),
             auth: Arc::new(Auth::with_leeway(secret.as_bytes(), config.jwt_leeway_secs)),
             limits: ConnectionLimits::new(
                 config.max_connections as usize,
@@ -135,7 +135,7 @@ impl AppState {
                 config.dedupe_capacity as usize,
                 std::time::Duration::from_millis(config.dedupe_window_ms),
             )),
-            sse: Arc::new(super::sse_sessions::SseSessions::new(
+            sse: Arc::new(crate::server::transport::sse::sessions::SseSessions::new(
                 config.max_connections as usize,
             )),
             config: Arc::new(config),
@@ -153,8 +153,8 @@ impl AppState {
         self.next_conn.fetch_add(1, Ordering::Relaxed)
     }
 
-    pub fn typing_ctx(&self) -> super::typing::TypingCtx<'_> {
-        super::typing::TypingCtx {
+    pub fn typing_ctx(&self) -> crate::server::hub::typing::TypingCtx<'_> {
+        crate::server::hub::typing::TypingCtx {
             hub: &self.hub,
             ttl: self.config.typing_ttl(),
             tracker: &self.tracker,

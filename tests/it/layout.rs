@@ -2,7 +2,8 @@
 //! and the bench is parsed (`syn`), every `use` and every `crate::`,
 //! `super::` or `self::` path becomes an edge to the file that defines it,
 //! and the test fails on an import cycle between files, on a lower part
-//! importing an upper one (the rules in [`FORBIDDEN`]), on a `#[path]`
+//! importing an upper one (the rules in [`ONLY`] and [`FORBIDDEN`]), on a
+//! `#[path]`
 //! attribute, or on a module file without a `//!` comment.
 //!
 //! What counts as an edge: a path is resolved to the deepest module file it
@@ -18,38 +19,172 @@ use syn::visit::Visit;
 /// `(from, to, why)`: no file under module `from` may import anything
 /// under module `to`. A prefix `server::hub` covers `server::hub::topic`.
 const FORBIDDEN: &[(&str, &str, &str)] = &[
-    ("protocol", "", "the protocol is the bottom layer: serde and uuid only"),
+    (
+        "protocol",
+        "",
+        "the protocol is the bottom layer: serde and uuid only",
+    ),
     ("client", "server", "the client runs in the browser"),
-    ("client", "components", "the client's core knows no component"),
+    (
+        "client",
+        "components",
+        "the client's core knows no component",
+    ),
     ("client", "pages", "the client's core knows no page"),
     ("client", "app", "the client's core knows no page"),
-    ("components", "pages", "components are fed by props and context"),
-    ("components", "app", "components are fed by props and context"),
+    (
+        "components",
+        "pages",
+        "components are fed by props and context",
+    ),
+    (
+        "components",
+        "app",
+        "components are fed by props and context",
+    ),
     ("components", "server", "components run in the browser"),
     ("pages", "server", "pages run in the browser"),
-    ("server::frames", "server", "frame encoding is a leaf below every part"),
-    ("server::budget", "server", "the memory budget is a leaf every part charges"),
-    ("server::config", "server", "configuration is read by every part and reads none"),
-    ("server::auth", "server::hub", "tokens and rules know no hub"),
-    ("server::auth", "server::connection", "tokens and rules know no connection"),
-    ("server::backplane", "server::hub", "the backplane delivers through a trait, not the Hub"),
-    ("server::backplane", "server::connection", "the backplane is below connections"),
-    ("server::backplane", "server::jobs", "the backplane is below jobs"),
-    ("server::backplane", "server::state", "the backplane is below the app's state"),
-    ("server::hub", "server::connection", "the hub is below one connection's logic"),
-    ("server::hub", "server::transport", "the hub knows no transport"),
-    ("server::hub", "server::http_api", "the hub knows no HTTP API"),
-    ("server::hub", "server::jobs", "the hub knows no jobs or demo"),
-    ("server::hub", "server::operator", "the hub knows no operator surface"),
-    ("server::hub", "server::state", "the hub is below the app's state"),
-    ("server::jobs", "server::connection", "jobs are driven by connections, not the reverse"),
-    ("server::jobs", "server::transport", "jobs know no transport"),
+    (
+        "server::frames",
+        "server",
+        "frame encoding is a leaf below every part",
+    ),
+    (
+        "server::budget",
+        "server",
+        "the memory budget is a leaf every part charges",
+    ),
+    (
+        "server::config",
+        "server",
+        "configuration is read by every part and reads none",
+    ),
+    (
+        "server::auth",
+        "server::hub",
+        "tokens and rules know no hub",
+    ),
+    (
+        "server::auth",
+        "server::connection",
+        "tokens and rules know no connection",
+    ),
+    (
+        "server::backplane",
+        "server::hub",
+        "the backplane delivers through a trait, not the Hub",
+    ),
+    (
+        "server::backplane",
+        "server::connection",
+        "the backplane is below connections",
+    ),
+    (
+        "server::backplane",
+        "server::jobs",
+        "the backplane is below jobs",
+    ),
+    (
+        "server::backplane",
+        "server::state",
+        "the backplane is below the app's state",
+    ),
+    (
+        "server::hub",
+        "server::connection",
+        "the hub is below one connection's logic",
+    ),
+    (
+        "server::hub",
+        "server::transport",
+        "the hub knows no transport",
+    ),
+    (
+        "server::hub",
+        "server::http_api",
+        "the hub knows no HTTP API",
+    ),
+    (
+        "server::hub",
+        "server::jobs",
+        "the hub knows no jobs or demo",
+    ),
+    (
+        "server::hub",
+        "server::operator",
+        "the hub knows no operator surface",
+    ),
+    (
+        "server::hub",
+        "server::state",
+        "the hub is below the app's state",
+    ),
+    (
+        "server::jobs",
+        "server::connection",
+        "jobs are driven by connections, not the reverse",
+    ),
+    (
+        "server::jobs",
+        "server::transport",
+        "jobs know no transport",
+    ),
     ("server::jobs", "server::http_api", "jobs know no HTTP API"),
-    ("server::connection", "server::transport", "a connection's logic is independent of its transport"),
-    ("server::connection", "server::http_api", "a connection knows no HTTP API"),
-    ("server::transport", "server::http_api", "transports know no HTTP API"),
-    ("server::http_api", "server::transport", "the HTTP API knows no transport"),
-    ("server::http_api", "server::connection", "the HTTP API knows no connection"),
+    (
+        "server::connection",
+        "server::transport",
+        "a connection's logic is independent of its transport",
+    ),
+    (
+        "server::connection",
+        "server::http_api",
+        "a connection knows no HTTP API",
+    ),
+    (
+        "server::transport",
+        "server::http_api",
+        "transports know no HTTP API",
+    ),
+    (
+        "server::http_api",
+        "server::transport",
+        "the HTTP API knows no transport",
+    ),
+    (
+        "server::http_api",
+        "server::connection",
+        "the HTTP API knows no connection",
+    ),
+];
+
+/// `(part, what it may import)`: the lower parts, each of which may
+/// import only itself, the protocol and the parts listed (prefixes, as
+/// in [`FORBIDDEN`]).
+const ONLY: &[(&str, &[&str])] = &[
+    ("server::frames", &[]),
+    ("server::budget", &[]),
+    ("server::disconnect", &[]),
+    ("server::http_error", &[]),
+    ("server::auth", &[]),
+    ("server::stats", &["server::disconnect"]),
+    ("server::config", &["server::auth"]),
+    ("server::history", &["server::frames", "server::budget"]),
+    (
+        "server::backplane",
+        &["server::frames", "server::history", "server::budget"],
+    ),
+    (
+        "server::hub",
+        &[
+            "server::backplane",
+            "server::frames",
+            "server::history",
+            "server::budget",
+            "server::stats",
+            "server::disconnect",
+            "server::auth",
+        ],
+    ),
 ];
 
 /// The crate roots whose files are checked, and the module path of each.
@@ -63,11 +198,36 @@ fn the_code_has_no_import_cycle_no_upward_import_and_no_path_attribute() {
         let modules = load_crate(&root.join(crate_root), &mut problems);
         let edges = edges(&modules, &mut problems);
         let is_lib = *crate_root == "src/lib.rs";
-        for (from, to) in edges.iter().flat_map(|(f, ts)| ts.iter().map(move |t| (f, t))) {
+        for (from, to) in edges
+            .iter()
+            .flat_map(|(f, ts)| ts.iter().map(move |t| (f, t)))
+        {
             let (fm, tm) = (&modules.files[from], &modules.files[to]);
             for (lower, upper, why) in FORBIDDEN.iter().filter(|_| is_lib) {
                 if under(fm, lower) && under(tm, upper) && !under(tm, lower) {
-                    problems.push(format!("{} imports {}: {why}", rel(root, from), rel(root, to)));
+                    problems.push(format!(
+                        "{} imports {}: {why}",
+                        rel(root, from),
+                        rel(root, to)
+                    ));
+                }
+            }
+        }
+        for (from, to) in edges
+            .iter()
+            .flat_map(|(f, ts)| ts.iter().map(move |t| (f, t)))
+        {
+            let (fm, tm) = (&modules.files[from], &modules.files[to]);
+            for (part, allowed) in ONLY.iter().filter(|_| is_lib) {
+                let ok = under(tm, part)
+                    || under(tm, "protocol")
+                    || allowed.iter().any(|a| under(tm, a));
+                if under(fm, part) && !ok {
+                    problems.push(format!(
+                        "{} imports {}: {part} may import only {allowed:?}",
+                        rel(root, from),
+                        rel(root, to)
+                    ));
                 }
             }
         }
@@ -76,7 +236,11 @@ fn the_code_has_no_import_cycle_no_upward_import_and_no_path_attribute() {
             problems.push(format!("import cycle between {}", files.join(", ")));
         }
     }
-    assert!(problems.is_empty(), "layout problems:\n  {}", problems.join("\n  "));
+    assert!(
+        problems.is_empty(),
+        "layout problems:\n  {}",
+        problems.join("\n  ")
+    );
 }
 
 /// One crate's module tree: module path -> file, file -> its module path.
@@ -86,7 +250,10 @@ struct Modules {
 }
 
 fn load_crate(root_file: &Path, problems: &mut Vec<String>) -> Modules {
-    let mut modules = Modules { by_path: BTreeMap::new(), files: BTreeMap::new() };
+    let mut modules = Modules {
+        by_path: BTreeMap::new(),
+        files: BTreeMap::new(),
+    };
     let mut todo = vec![(root_file.to_path_buf(), Vec::new())];
     while let Some((file, path)) = todo.pop() {
         let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file:?}: {e}"));
@@ -95,7 +262,15 @@ fn load_crate(root_file: &Path, problems: &mut Vec<String>) -> Modules {
         }
         let ast = syn::parse_file(&text).unwrap_or_else(|e| panic!("{file:?}: {e}"));
         let dir = child_dir(&file);
-        declared_files(&ast.items, &dir, &path, &mut todo, &mut modules, &file, problems);
+        declared_files(
+            &ast.items,
+            &dir,
+            &path,
+            &mut todo,
+            &mut modules,
+            &file,
+            problems,
+        );
         modules.by_path.insert(path.clone(), file.clone());
         modules.files.insert(file, path);
     }
@@ -138,23 +313,27 @@ fn declared_files(
                 let flat = dir.join(format!("{}.rs", m.ident));
                 let nested = dir.join(m.ident.to_string()).join("mod.rs");
                 let found = if flat.exists() { flat } else { nested };
-                assert!(found.exists(), "{file:?}: no file for mod {}", m.ident);
-                todo.push((found, child));
+                if found.exists() {
+                    todo.push((found, child));
+                } else {
+                    problems.push(format!("{file:?}: no file for mod {}", m.ident));
+                }
             }
         }
     }
 }
 
 /// Every file's imports, as edges to other files of the crate.
-fn edges(
-    modules: &Modules,
-    problems: &mut Vec<String>,
-) -> BTreeMap<PathBuf, BTreeSet<PathBuf>> {
+fn edges(modules: &Modules, problems: &mut Vec<String>) -> BTreeMap<PathBuf, BTreeSet<PathBuf>> {
     let mut all = BTreeMap::new();
     for (file, path) in &modules.files {
         let text = std::fs::read_to_string(file).expect("read before");
         let ast = syn::parse_file(&text).expect("parsed before");
-        let mut paths = Paths { module: path.clone(), found: Vec::new(), children: Vec::new() };
+        let mut paths = Paths {
+            module: path.clone(),
+            found: Vec::new(),
+            children: Vec::new(),
+        };
         paths.children.push(children(&ast.items));
         paths.visit_file(&ast);
         let mut out = BTreeSet::new();
@@ -203,7 +382,9 @@ fn resolve(modules: &Modules, at: &[String], segments: &[String]) -> Option<Path
         }
     }
     abs.extend(rest.iter().cloned());
-    (0..=abs.len()).rev().find_map(|n| modules.by_path.get(&abs[..n]).cloned())
+    (0..=abs.len())
+        .rev()
+        .find_map(|n| modules.by_path.get(&abs[..n]).cloned())
 }
 
 /// Collects the crate-relative paths of a file, with the module each
@@ -218,7 +399,10 @@ struct Paths {
 impl Paths {
     fn keep(&mut self, segments: Vec<String>) {
         let first = segments.first().map(String::as_str).unwrap_or("");
-        let local = self.children.last().is_some_and(|c| c.iter().any(|m| m == first));
+        let local = self
+            .children
+            .last()
+            .is_some_and(|c| c.iter().any(|m| m == first));
         if matches!(first, "crate" | "super" | "self") || local {
             self.found.push((self.module.clone(), segments));
         }
@@ -232,7 +416,9 @@ impl Paths {
                 prefix.pop();
             }
             syn::UseTree::Name(n) if n.ident == "self" => self.keep(prefix.clone()),
-            syn::UseTree::Name(n) => self.keep([prefix.clone(), vec![n.ident.to_string()]].concat()),
+            syn::UseTree::Name(n) => {
+                self.keep([prefix.clone(), vec![n.ident.to_string()]].concat())
+            }
             syn::UseTree::Rename(r) => {
                 self.keep([prefix.clone(), vec![r.ident.to_string()]].concat())
             }
@@ -256,7 +442,9 @@ impl<'ast> Visit<'ast> for Paths {
     }
 
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
-        let Some((_, items)) = &item.content else { return };
+        let Some((_, items)) = &item.content else {
+            return;
+        };
         self.module.push(item.ident.to_string());
         self.children.push(children(items));
         items.iter().for_each(|i| self.visit_item(i));
@@ -328,5 +516,8 @@ fn under(path: &[String], prefix: &str) -> bool {
 }
 
 fn rel(root: &Path, file: &Path) -> String {
-    file.strip_prefix(root).unwrap_or(file).display().to_string()
+    file.strip_prefix(root)
+        .unwrap_or(file)
+        .display()
+        .to_string()
 }
