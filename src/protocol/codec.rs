@@ -64,7 +64,19 @@ pub fn peek_id(text: &str) -> Option<FrameId> {
     serde_json::from_str::<IdOnly>(text).ok().and_then(|f| f.id)
 }
 
-/// Decodes one client text frame.
+/// Decodes one client text frame. A malformed frame is a typed
+/// [`DecodeError`] in our words (the field's path and what it should be),
+/// never serde's.
+///
+/// ```
+/// use tidings::protocol::{ClientMsg, ErrorCode, decode_client};
+///
+/// let frame = decode_client(r#"{"type":"subscribe","topic":"room:lobby"}"#).unwrap();
+/// assert!(matches!(frame.msg, ClientMsg::Subscribe(_)));
+///
+/// let err = decode_client(r#"{"type":"subscribe","topic":42}"#).unwrap_err();
+/// assert_eq!(err.code, ErrorCode::BadFrame);
+/// ```
 pub fn decode_client(text: &str) -> Result<ClientFrame, DecodeError> {
     let mut value: Value = serde_json::from_str(text).map_err(|e| {
         let (code, message) = syntax_error(&e);

@@ -29,7 +29,24 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
-/// The whole HTTP surface.
+/// The whole HTTP surface as a `Router`: the site, `/ws`, `/sse`, the
+/// probes, `/metrics` and `/api`. [`run`] serves exactly this; call it
+/// yourself to add routes or layers of your own.
+///
+/// ```no_run
+/// use clap::Parser;
+/// use tidings::server::{AppState, Config, leptos_options, router};
+///
+/// # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = Config::try_parse_from(["tidings"])?;
+/// let options = leptos_options(&config);
+/// let state = AppState::new(config, options, "a jwt secret of 32 bytes or more", "an api key".into())?;
+/// let app = router(state).route("/hello", axum::routing::get(|| async { "hi" }));
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+/// axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await?;
+/// # Ok(())
+/// # }
+/// ```
 pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let routes = generate_route_list(App);
@@ -59,6 +76,22 @@ pub fn router(state: AppState) -> Router {
 /// 503 `shutting_down` while the server keeps serving for
 /// `--shutdown-drain-ms`, then it closes every socket with 1001 Going Away
 /// and returns within the configured grace period.
+///
+/// Unset secrets (`--jwt-secret`, `--api-key`) are read from, or
+/// generated into, `--secrets-file`. Tests serve on port 0:
+///
+/// ```no_run
+/// use clap::Parser;
+/// use tidings::server::{Config, run};
+///
+/// # async fn serve() -> std::io::Result<()> {
+/// let config = Config::try_parse_from(["tidings", "--history-messages", "500"])
+///     .expect("valid flags");
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// println!("serving on {}", listener.local_addr()?);
+/// run(listener, config, async { tokio::signal::ctrl_c().await.ok(); }).await
+/// # }
+/// ```
 pub async fn run(
     listener: TcpListener,
     config: Config,

@@ -1,4 +1,7 @@
-//! Shared server state handed to every handler and connection.
+//! The app's state: every part of the server, composed once and handed
+//! to every handler and connection (cheap to clone). Above the hub, the
+//! jobs and the backplane; below the connections, the transports, the
+//! HTTP API and the operator's surface, which all read it.
 
 use crate::server::auth::Auth;
 use crate::server::backplane::redis::{RedisBackplane, RedisSettings};
@@ -21,40 +24,40 @@ use tokio_util::task::TaskTracker;
 /// Everything the server shares; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub hub: Arc<Hub>,
+    pub(crate) hub: Arc<Hub>,
     /// The Redis backplane, when `--redis-url` is set.
-    pub redis: Option<Arc<RedisBackplane>>,
-    pub jobs: Arc<Jobs>,
+    pub(crate) redis: Option<Arc<RedisBackplane>>,
+    pub(crate) jobs: Arc<Jobs>,
     /// The memory budget every part counts against (also held by the hub,
     /// the jobs and each connection's queue).
-    pub budget: Arc<MemoryBudget>,
+    pub(crate) budget: Arc<MemoryBudget>,
     /// Ids of applied frames, so retries have one effect.
-    pub dedupe: Arc<Dedupe>,
+    pub(crate) dedupe: Arc<Dedupe>,
     /// Token signing and checking.
-    pub auth: Arc<Auth>,
+    pub(crate) auth: Arc<Auth>,
     /// Connections in total and per user.
-    pub limits: ConnectionLimits,
+    pub(crate) limits: ConnectionLimits,
     /// The key HTTP API callers present as `Authorization: Bearer`.
-    pub api_key: Arc<str>,
+    pub(crate) api_key: Arc<str>,
     /// Operations and streams created over HTTP, and the control events
     /// (Cancel / Stop) for their backends.
-    pub api_jobs: Arc<crate::server::jobs::control::ApiJobs>,
-    pub config: Arc<Config>,
+    pub(crate) api_jobs: Arc<crate::server::jobs::control::ApiJobs>,
+    pub(crate) config: Arc<Config>,
     /// Cancelled once when the server shuts down; every task's token is a
     /// child of it.
-    pub shutdown: CancellationToken,
+    pub(crate) shutdown: CancellationToken,
     /// Cancelled when the shutdown signal arrives, before the drain period
     /// (`--shutdown-drain-ms`): from then on `/readyz` answers 503.
-    pub draining: CancellationToken,
+    pub(crate) draining: CancellationToken,
     /// Tracks every spawned task so shutdown can wait for them.
-    pub tracker: TaskTracker,
-    pub leptos_options: LeptosOptions,
+    pub(crate) tracker: TaskTracker,
+    pub(crate) leptos_options: LeptosOptions,
     /// Open sessions of the SSE fallback transport.
-    pub sse: Arc<crate::server::transport::sse::sessions::SseSessions>,
+    pub(crate) sse: Arc<crate::server::transport::sse::sessions::SseSessions>,
     /// The assistant's model (`--llm-url`); None: the demo answer.
-    pub llm: Option<Arc<crate::server::jobs::llm::Llm>>,
+    pub(crate) llm: Option<Arc<crate::server::jobs::llm::Llm>>,
     /// The last rate state of each guest address (see `guest_rates.rs`).
-    pub guest_rates: Arc<crate::server::connection::guest_rates::GuestRates>,
+    pub(crate) guest_rates: Arc<crate::server::connection::guest_rates::GuestRates>,
     next_conn: Arc<AtomicU64>,
 }
 
@@ -149,11 +152,11 @@ impl AppState {
     }
 
     /// A fresh, process-unique connection id.
-    pub fn next_conn_id(&self) -> u64 {
+    pub(crate) fn next_conn_id(&self) -> u64 {
         self.next_conn.fetch_add(1, Ordering::Relaxed)
     }
 
-    pub fn typing_ctx(&self) -> crate::server::hub::typing::TypingCtx<'_> {
+    pub(crate) fn typing_ctx(&self) -> crate::server::hub::typing::TypingCtx<'_> {
         crate::server::hub::typing::TypingCtx {
             hub: &self.hub,
             ttl: self.config.typing_ttl(),

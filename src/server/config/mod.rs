@@ -15,6 +15,8 @@ mod ops;
 pub use ops::OpsConfig;
 
 /// Tidings: a realtime hub and web app in one binary.
+// The field docs are the `--help` text, read in a terminal: URLs stay bare.
+#[allow(rustdoc::bare_urls)]
 #[derive(Parser, Debug, Clone)]
 #[command(name = "tidings", version, about)]
 pub struct Config {

@@ -49,12 +49,9 @@ impl GuestRates {
     }
 
     /// Addresses remembered now.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.by_address.lock().map(|m| m.len()).unwrap_or(0)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

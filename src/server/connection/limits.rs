@@ -78,6 +78,7 @@ impl ConnectionLimits {
         })
     }
 
+    #[cfg(test)]
     pub fn total(&self) -> usize {
         self.counts.lock().map(|c| c.total).unwrap_or(0)
     }

@@ -85,11 +85,6 @@ impl Dedupe {
         }
     }
 
-    /// How long an applied id is remembered.
-    pub fn window(&self) -> Duration {
-        self.window
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -123,6 +118,7 @@ impl Dedupe {
     }
 
     /// The earlier outcome, when `id` was already applied.
+    #[cfg(test)]
     pub fn get(&self, id: &FrameId) -> Option<Applied> {
         let mut inner = self.lock();
         Self::expire(&mut inner, self.window);
@@ -162,10 +158,12 @@ impl Dedupe {
     }
 
     /// Applied ids remembered (not those being applied).
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.lock().1.len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

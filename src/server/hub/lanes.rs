@@ -213,6 +213,7 @@ impl Lanes {
     }
 
     /// Frames and bytes queued now (replayed frames not included).
+    #[cfg(test)]
     pub fn usage(&self) -> (usize, usize) {
         (self.frames, self.bytes)
     }

@@ -152,11 +152,6 @@ impl ConnHandle {
         self.lanes.lock().map(|l| l.backlogged()).unwrap_or(false)
     }
 
-    /// Frames and bytes queued now.
-    pub fn queued(&self) -> (usize, usize) {
-        self.lanes.lock().map(|l| l.usage()).unwrap_or((0, 0))
-    }
-
     /// Ends the connection with `reason` (the first reason given wins).
     pub fn disconnect(&self, reason: DisconnectReason) {
         let _ = self.reason.set(reason);

@@ -197,11 +197,6 @@ impl Topic {
         (&self.name, self.history.seq())
     }
 
-    /// True when no user of this id is subscribed any more.
-    pub fn user_present(&self, user_id: &str) -> bool {
-        self.presence.contains_key(user_id)
-    }
-
     /// Appends `text` to stream `id` as its next chunk and sends the chunk
     /// to every subscriber. Returns the chunk's index; None when the topic
     /// has no such stream or it is over. A chunk that would take the text

@@ -145,15 +145,6 @@ impl SseSessions {
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Sessions open now.
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Opens a session with a fresh unguessable id (256 random bits).
     pub fn open(self: &Arc<Self>, budget: &Arc<MemoryBudget>) -> Result<Opened, SessionsFull> {
         let (in_tx, in_rx) = mpsc::channel(SSE_INBOUND_QUEUE);
