@@ -391,5 +391,4 @@ fn close_text(code: u16, reason: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "reconnect_tests.rs"]
 mod tests;

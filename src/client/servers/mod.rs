@@ -117,5 +117,4 @@ fn valid_host(host: &str) -> bool {
 }
 
 #[cfg(test)]
-#[path = "servers_tests.rs"]
 mod tests;

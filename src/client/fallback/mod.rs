@@ -223,5 +223,4 @@ impl Fallback {
 }
 
 #[cfg(test)]
-#[path = "fallback_tests.rs"]
 mod tests;

@@ -1,6 +1,6 @@
 //! The socket half of the browser transport: opening a `WebSocket` for
 //! the current identity and wiring its callbacks to reconnect-machine
-//! events (the SSE fallback's twin is `transport_sse.rs`). onerror is
+//! events (the SSE fallback's twin is `sse.rs`). onerror is
 //! deliberately not wired: onclose always follows, so each loss produces
 //! exactly one event and one reconnect.
 

@@ -40,5 +40,4 @@ impl Handle {
 }
 
 #[cfg(feature = "hydrate")]
-#[path = "transport_browser.rs"]
 mod browser;

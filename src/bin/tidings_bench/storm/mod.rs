@@ -8,7 +8,7 @@
 //! as a whole. With in-memory history a restart starts a new epoch: what
 //! was published before it and not yet delivered is gone, reported apart.
 //! This file runs the storm and reports it; the clients are in
-//! `storm_clients.rs`.
+//! `clients.rs`.
 
 use super::child::{Kind, ServerChild};
 use super::client;
@@ -20,7 +20,6 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-#[path = "storm_clients.rs"]
 mod clients;
 use clients::{Acks, publisher, storm_client};
 

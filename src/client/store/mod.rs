@@ -1,12 +1,11 @@
 //! Pure reducers: server frames in, view state out. The components render
 //! this state; nothing here does I/O, so it is tested natively. The view
 //! types and the [`Store`] are here; how a frame changes a topic is in
-//! `store_topic.rs`.
+//! `topic.rs`.
 
 use crate::protocol::*;
 use std::collections::{BTreeMap, VecDeque};
 
-#[path = "store_topic.rs"]
 mod topic;
 
 /// Messages kept per topic in the view.
@@ -208,5 +207,4 @@ pub fn typing_text(names: &[String]) -> String {
 }
 
 #[cfg(test)]
-#[path = "store_tests.rs"]
 mod tests;

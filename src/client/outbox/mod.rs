@@ -167,5 +167,4 @@ impl<K: PartialEq + Clone> Outbox<K> {
 }
 
 #[cfg(test)]
-#[path = "outbox_tests.rs"]
 mod tests;

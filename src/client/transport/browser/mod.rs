@@ -3,7 +3,7 @@
 //! callbacks, feeds events to the reconnect machine and executes its
 //! commands. onerror is ignored on purpose: onclose always follows,
 //! so each loss produces exactly one reconnect. Sending and receiving
-//! frames is in `transport_frames.rs`.
+//! frames is in `frames.rs`.
 
 use super::super::fallback::Fallback;
 use super::super::outbox::Outbox;
@@ -252,13 +252,9 @@ impl Handle {
     }
 }
 
-#[path = "transport_frames.rs"]
 mod frames;
-#[path = "transport_link.rs"]
 mod link;
-#[path = "transport_socket.rs"]
 mod socket;
-#[path = "transport_sse.rs"]
 mod sse;
 use link::Link;
 
