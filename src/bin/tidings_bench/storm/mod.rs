@@ -14,14 +14,14 @@ use super::child::{Kind, ServerChild};
 use super::client;
 use super::steady::{settle, wait_until};
 use serde::Serialize;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 mod clients;
-use clients::{Acks, publisher, storm_client};
+use clients::{Acks, Shared, publisher, storm_client};
 
 /// What one storm does.
 #[derive(Clone, Debug)]
@@ -62,19 +62,6 @@ pub struct StormResult {
     pub lost_to_restart: u64,
     /// Publishes sent that were never acked (in flight at the kill).
     pub publishes_unacked: u64,
-}
-
-#[derive(Default)]
-struct Shared {
-    subscribed: AtomicU64,
-    frames: AtomicU64,
-    killed: AtomicBool,
-    kill_ns: AtomicU64,
-    back: AtomicU64,
-    last_back_ns: AtomicU64,
-    failed_attempts: AtomicU64,
-    extra_disconnects: AtomicU64,
-    gaps: AtomicU64,
 }
 
 pub async fn run(p: &Params, run_id: &str) -> Result<StormResult, String> {
