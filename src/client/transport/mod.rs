@@ -1,43 +1,21 @@
-//! Browser I/O for the realtime client: a `web_sys::WebSocket` driven by
-//! the pure reconnect machine, window `online`/`offline`/`visibilitychange`
-//! listeners, and a 250 ms ticker. Under `ssr` the same API does nothing,
-//! so callers need no cfg.
-
-#[cfg(not(feature = "hydrate"))]
-use super::{Identity, RealtimeClient};
-#[cfg(not(feature = "hydrate"))]
-use crate::protocol::ClientMsg;
-
-#[cfg(feature = "hydrate")]
-pub use browser::Handle;
-
-/// Server-side stand-in: there is no socket on the server.
-#[cfg(not(feature = "hydrate"))]
-#[derive(Clone)]
-pub struct Handle;
-
-#[cfg(not(feature = "hydrate"))]
-impl Handle {
-    pub fn start(
-        _client: RealtimeClient,
-        _identity: Identity,
-        _options: super::RealtimeOptions,
-    ) -> Option<Handle> {
-        None
-    }
-    pub fn set_identity(&self, _identity: Identity) {}
-    pub fn refresh_token(&self, _token: String) {}
-    pub fn subscribe(&self, _topic: &str, _history: u32) {}
-    pub fn send(
-        &self,
-        _topic: Option<&str>,
-        _msg: ClientMsg,
-        _queue: bool,
-    ) -> Result<(), super::OutboxFull> {
-        Ok(())
-    }
-    pub fn retry_now(&self) {}
-}
+//! The realtime client's I/O: the browser transport under `hydrate`
+//! (`browser/`: a `web_sys::WebSocket` or the SSE fallback driven by the
+//! pure reconnect machine, window `online`/`offline`/`visibilitychange`
+//! listeners, and a 250 ms ticker), and a no-op stand-in on the server
+//! (`noop.rs`), so callers need no cfg. This file only declares and
+//! re-exports the `Handle` of one of them.
+//!
+//! May not touch: the client's `mod.rs` (it takes the `Signals`, the
+//! `Identity` and the `RealtimeOptions` from their leaves), components or
+//! pages. Only `browser/` uses `web_sys`/`js_sys`, and only under
+//! `hydrate`.
 
 #[cfg(feature = "hydrate")]
 mod browser;
+#[cfg(not(feature = "hydrate"))]
+mod noop;
+
+#[cfg(feature = "hydrate")]
+pub use browser::Handle;
+#[cfg(not(feature = "hydrate"))]
+pub use noop::Handle;

@@ -4,9 +4,8 @@
 //! actions (the plain-HTTP check, WebSocket probes while on SSE, and the
 //! switch back).
 
-use super::socket::Socket;
-use super::sse::{SseLink, http_ok};
-use super::{Handle, now, upgrade};
+use super::handle::{Handle, Kind, Link, Probe, Socket, now, upgrade};
+use super::sse::http_ok;
 use crate::client::fallback::{Action, Ending, Transport};
 use crate::client::reconnect::Event;
 use crate::protocol::{ClientMsg, Envelope, encode_client};
@@ -14,19 +13,7 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-/// One connection attempt, over either transport.
-pub(super) struct Link {
-    pub(super) id: u64,
-    pub(super) transport: Transport,
-    /// The close code the browser reported, once it did.
-    pub(super) close_code: Option<u16>,
-    kind: Kind,
-}
 
-enum Kind {
-    Ws(Socket),
-    Sse(SseLink),
-}
 
 impl Link {
     pub(super) fn send(&self, text: &str) {
@@ -46,12 +33,6 @@ impl Link {
     }
 }
 
-/// A WebSocket opened only to learn whether WebSockets work again (closed
-/// when dropped, like any [`Socket`]).
-pub(super) struct Probe {
-    id: u64,
-    _socket: Socket,
-}
 
 impl Handle {
     /// Opens attempt `id` over the transport the policy chooses.
