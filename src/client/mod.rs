@@ -7,16 +7,15 @@
 //! imports it. The logic lives in pure modules tested natively
 //! ([`reconnect`], [`outbox`], [`store`], [`fallback`], [`servers`]),
 //! which never touch the browser; `transport` drives them with browser I/O
-//! under `hydrate` (only `transport/browser` uses `web_sys`/`js_sys`) and
-//! is a no-op on the server. The data both sides share is in leaves:
+//! under `hydrate` (`transport/browser` is the only part with sockets and
+//! timers; besides it only [`storage`]'s `localStorage` body uses
+//! `web_sys`) and is a no-op on the server. The data both sides share is in leaves:
 //! `options.rs` ([`Identity`], [`RealtimeOptions`]) and `signals.rs`
 //! ([`Signals`], [`Toast`]).
 
 pub mod fallback;
 mod options;
 pub mod outbox;
-#[cfg(feature = "hydrate")]
-mod page_marks;
 pub mod reconnect;
 pub mod servers;
 mod signals;

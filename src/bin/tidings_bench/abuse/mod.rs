@@ -6,6 +6,9 @@
 //! hostile guests, to show what they cost the others: server RSS and
 //! memory budget per second, what was refused and why, and the normal
 //! clients' loss and latency. The clients are in `clients.rs`.
+//!
+//! May not touch: main.rs (which runs it). `clients.rs` may not import this
+//! file: what both use is defined in `clients.rs` or the bench's helpers.
 
 use super::child::ServerChild;
 use super::sampler::{self, Sample, Sampler};

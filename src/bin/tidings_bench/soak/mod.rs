@@ -5,6 +5,9 @@
 //! RSS every minute and its least-squares slope after the first two
 //! minutes (a leak shows as a slope that does not flatten), and counts of
 //! what was done. The client is in `clients.rs`.
+//!
+//! May not touch: main.rs (which runs it). `clients.rs` may not import this
+//! file: what both use is defined in `clients.rs` or the bench's helpers.
 
 use super::child::ServerChild;
 use super::sampler::{self, Sampler};

@@ -9,6 +9,9 @@
 //! was published before it and not yet delivered is gone, reported apart.
 //! This file runs the storm and reports it; the clients are in
 //! `clients.rs`.
+//!
+//! May not touch: main.rs (which runs it). `clients.rs` may not import this
+//! file: what both use is defined in `clients.rs` or the bench's helpers.
 
 use super::child::{Kind, ServerChild};
 use super::client;

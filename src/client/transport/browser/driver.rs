@@ -22,11 +22,7 @@ use wasm_bindgen::prelude::*;
 
 impl Handle {
     /// Creates the transport and starts connecting.
-    pub fn start(
-        client: Signals,
-        identity: Identity,
-        options: RealtimeOptions,
-    ) -> Option<Handle> {
+    pub fn start(client: Signals, identity: Identity, options: RealtimeOptions) -> Option<Handle> {
         let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
         let servers = crate::client::servers::clean_servers(&options.servers);
         let machine = Machine::new(options.reconnect, seed).with_servers(servers.len());
@@ -195,7 +191,7 @@ impl Handle {
         }
         match view.phase {
             Phase::Connected => {
-                crate::client::page_marks::mark_connected();
+                super::page_marks::mark_connected();
                 if before.ever_connected {
                     client.toast(Level::Success, "Reconnected", None);
                 }

@@ -13,8 +13,6 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-
-
 impl Link {
     pub(super) fn send(&self, text: &str) {
         match &self.kind {
@@ -32,7 +30,6 @@ impl Link {
         // An SSE link closes when dropped.
     }
 }
-
 
 impl Handle {
     /// Opens attempt `id` over the transport the policy chooses.

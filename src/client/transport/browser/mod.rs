@@ -7,7 +7,8 @@
 //!   and commands, the status;
 //! - `frames.rs`: sending (outbox, auth, subscribe) and receiving frames;
 //! - `link.rs`: one link over either transport and the fallback policy's
-//!   actions; `socket.rs` and `sse.rs`: the WebSocket and the SSE link.
+//!   actions; `socket.rs` and `sse.rs`: the WebSocket and the SSE link;
+//! - `page_marks.rs`: the connected-at mark the end-to-end suite reads.
 //!
 //! May not touch: the client's `mod.rs` or the transport's (it takes the
 //! client's signals, identity and options from their leaves), components
@@ -17,6 +18,7 @@ mod driver;
 mod frames;
 mod handle;
 mod link;
+mod page_marks;
 mod socket;
 mod sse;
 

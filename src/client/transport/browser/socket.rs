@@ -11,7 +11,6 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-
 impl Drop for Socket {
     fn drop(&mut self) {
         self.ws.set_onopen(None);

@@ -22,8 +22,6 @@ pub const SSE_BATCH_FRAMES: usize = 32;
 /// Bytes per POST, under the server's default body limit (128 KiB).
 pub const SSE_BATCH_BYTES: usize = 48 * 1024;
 
-
-
 impl Drop for SseLink {
     fn drop(&mut self) {
         self.shared.closed.set(true);
