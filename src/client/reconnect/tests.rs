@@ -1,10 +1,9 @@
 //! Tests of the reconnect machine, on a fake clock: backoff, heartbeat
 //! and the state machine. Failover between servers is in
-//! `reconnect_failover_tests.rs`.
+//! `tests/failover.rs`.
 
 use super::*;
 
-#[path = "reconnect_failover_tests.rs"]
 mod failover;
 
 const HB: u64 = 15_000;

@@ -9,7 +9,11 @@
 //! With several servers ([`Machine::with_servers`]) it also decides which one
 //! each attempt goes to: every lost connection or failed attempt moves on to
 //! the next server (round robin), still after the same backoff, so one loss
-//! is still exactly one reconnect.
+//! is still exactly one reconnect. Its tests are in
+//! `tests.rs` and `tests/failover.rs`.
+//!
+//! May not touch: the browser (no `web_sys`/`js_sys`, no clock reads), the
+//! transport, or anything above the client's pure core.
 
 /// Close code sent when the server has been silent for more than two heartbeats.
 pub const CLOSE_HEARTBEAT_TIMEOUT: u16 = 4000;
@@ -391,5 +395,4 @@ fn close_text(code: u16, reason: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "reconnect_tests.rs"]
 mod tests;

@@ -8,21 +8,23 @@
 //! as a whole. With in-memory history a restart starts a new epoch: what
 //! was published before it and not yet delivered is gone, reported apart.
 //! This file runs the storm and reports it; the clients are in
-//! `storm_clients.rs`.
+//! `clients.rs`.
+//!
+//! May not touch: main.rs (which runs it). `clients.rs` may not import this
+//! file: what both use is defined in `clients.rs` or the bench's helpers.
 
 use super::child::{Kind, ServerChild};
 use super::client;
 use super::steady::{settle, wait_until};
 use serde::Serialize;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-#[path = "storm_clients.rs"]
 mod clients;
-use clients::{Acks, publisher, storm_client};
+use clients::{Acks, Shared, publisher, storm_client};
 
 /// What one storm does.
 #[derive(Clone, Debug)]
@@ -63,19 +65,6 @@ pub struct StormResult {
     pub lost_to_restart: u64,
     /// Publishes sent that were never acked (in flight at the kill).
     pub publishes_unacked: u64,
-}
-
-#[derive(Default)]
-struct Shared {
-    subscribed: AtomicU64,
-    frames: AtomicU64,
-    killed: AtomicBool,
-    kill_ns: AtomicU64,
-    back: AtomicU64,
-    last_back_ns: AtomicU64,
-    failed_attempts: AtomicU64,
-    extra_disconnects: AtomicU64,
-    gaps: AtomicU64,
 }
 
 pub async fn run(p: &Params, run_id: &str) -> Result<StormResult, String> {

@@ -5,7 +5,10 @@
 //! a frame that runs out of attempts or time is reported as failed. The
 //! server deduplicates by frame id, so a re-send has one effect.
 //!
-//! Pure: the caller passes the time in ms.
+//! Pure: the caller passes the time in ms. Its tests are in `tests.rs`.
+//!
+//! May not touch: the browser (no `web_sys`/`js_sys`, no clock reads), the
+//! transport, or anything above the client's pure core.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -167,5 +170,4 @@ impl<K: PartialEq + Clone> Outbox<K> {
 }
 
 #[cfg(test)]
-#[path = "outbox_tests.rs"]
 mod tests;

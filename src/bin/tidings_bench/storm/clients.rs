@@ -1,13 +1,12 @@
 //! The storm's clients: the subscribers that reconnect with backoff and
 //! resume from their last position, and the publisher that counts acks.
-//! What they record is measured and reported by `storm.rs`.
+//! What they record is measured and reported by `mod.rs`.
 
-use super::Shared;
 use crate::client;
 use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tidings::protocol::Position;
@@ -16,6 +15,20 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
 const TOPIC: &str = "room:storm";
+
+/// The counters the storm's clients share with the run that reports them.
+#[derive(Default)]
+pub(super) struct Shared {
+    pub(super) subscribed: AtomicU64,
+    pub(super) frames: AtomicU64,
+    pub(super) killed: AtomicBool,
+    pub(super) kill_ns: AtomicU64,
+    pub(super) back: AtomicU64,
+    pub(super) last_back_ns: AtomicU64,
+    pub(super) failed_attempts: AtomicU64,
+    pub(super) extra_disconnects: AtomicU64,
+    pub(super) gaps: AtomicU64,
+}
 
 /// What a client saw.
 #[derive(Default)]

@@ -1,23 +1,15 @@
 //! The socket half of the browser transport: opening a `WebSocket` for
 //! the current identity and wiring its callbacks to reconnect-machine
-//! events (the SSE fallback's twin is `transport_sse.rs`). onerror is
+//! events (the SSE fallback's twin is `sse.rs`). onerror is
 //! deliberately not wired: onclose always follows, so each loss produces
 //! exactly one event and one reconnect.
 
-use super::{Handle, upgrade};
+use super::handle::{Handle, Socket, upgrade};
 use crate::client::reconnect::Event;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
-
-/// An open (or opening) socket and the callbacks it owns.
-pub(super) struct Socket {
-    pub(super) ws: WebSocket,
-    _on_open: Closure<dyn FnMut()>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_close: Closure<dyn FnMut(CloseEvent)>,
-}
 
 impl Drop for Socket {
     fn drop(&mut self) {

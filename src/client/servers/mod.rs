@@ -8,7 +8,10 @@
 //! Input comes from the page's query string, so it is untrusted: anything
 //! that is not a plain `http://host[:port]` or `https://host[:port]` base
 //! URL is ignored (never a panic), duplicates are dropped, and at most
-//! [`MAX_SERVERS`] are kept.
+//! [`MAX_SERVERS`] are kept. Its tests are in `tests.rs`.
+//!
+//! May not touch: the browser (no `web_sys`/`js_sys`, no clock reads), the
+//! transport, or anything above the client's pure core.
 
 /// Most server URLs a client keeps; the rest are ignored.
 pub const MAX_SERVERS: usize = 8;
@@ -117,5 +120,4 @@ fn valid_host(host: &str) -> bool {
 }
 
 #[cfg(test)]
-#[path = "servers_tests.rs"]
 mod tests;

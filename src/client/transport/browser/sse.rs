@@ -6,10 +6,9 @@
 //! reconnect-machine events as the socket's: a `close` event or a stream
 //! error is `Closed`, so reconnecting works the same on both.
 
-use super::{Handle, upgrade};
+use super::handle::{Handle, Inner, Shared, SseLink, upgrade};
 use crate::client::reconnect::Event;
-use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -22,27 +21,6 @@ pub const SSE_SEND_QUEUE: usize = 256;
 pub const SSE_BATCH_FRAMES: usize = 32;
 /// Bytes per POST, under the server's default body limit (128 KiB).
 pub const SSE_BATCH_BYTES: usize = 48 * 1024;
-
-/// What the callbacks and the POST loop share.
-#[derive(Default)]
-struct Shared {
-    session: RefCell<Option<String>>,
-    queue: RefCell<VecDeque<String>>,
-    in_flight: Cell<bool>,
-    closed: Cell<bool>,
-}
-
-/// An open (or opening) event stream and the callbacks it owns.
-pub(super) struct SseLink {
-    pub(super) id: u64,
-    source: EventSource,
-    shared: Rc<Shared>,
-    weak: Weak<RefCell<super::Inner>>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_session: Closure<dyn FnMut(MessageEvent)>,
-    _on_close: Closure<dyn FnMut(MessageEvent)>,
-    _on_error: Closure<dyn FnMut()>,
-}
 
 impl Drop for SseLink {
     fn drop(&mut self) {
@@ -77,7 +55,7 @@ impl SseLink {
 
 /// Sends the next batch unless one is in flight; on failure reports the
 /// link as closed.
-fn pump(shared: Rc<Shared>, weak: Weak<RefCell<super::Inner>>, id: u64) {
+fn pump(shared: Rc<Shared>, weak: Weak<RefCell<Inner>>, id: u64) {
     if shared.in_flight.get() || shared.closed.get() {
         return;
     }

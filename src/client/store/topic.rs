@@ -1,8 +1,9 @@
 //! How one server frame changes one topic's view: messages, presence,
 //! typing, operations and streams, and what a (re)subscription keeps or
-//! rebuilds. Split from `store.rs`, which holds the view types.
+//! rebuilds. Called by the [`Store`](super::Store) in `mod.rs`; the view
+//! types it fills are in `view.rs`.
 
-use super::{ChatMessage, MAX_MESSAGES, StreamStatus, StreamView, TopicView};
+use super::view::{ChatMessage, MAX_MESSAGES, StreamStatus, StreamView, TopicView};
 use crate::protocol::*;
 
 pub(super) fn apply_topic(t: &mut TopicView, frame: &ServerFrame) {

@@ -5,7 +5,10 @@
 //! twice against fresh children with the same flags, with and without the
 //! hostile guests, to show what they cost the others: server RSS and
 //! memory budget per second, what was refused and why, and the normal
-//! clients' loss and latency. The clients are in `abuse_clients.rs`.
+//! clients' loss and latency. The clients are in `clients.rs`.
+//!
+//! May not touch: main.rs (which runs it). `clients.rs` may not import this
+//! file: what both use is defined in `clients.rs` or the bench's helpers.
 
 use super::child::ServerChild;
 use super::sampler::{self, Sample, Sampler};
@@ -21,7 +24,6 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-#[path = "abuse_clients.rs"]
 mod clients;
 use clients::{Hostile, Normal};
 

@@ -2,7 +2,7 @@
 //! mix of subscribe / unsubscribe / publish / demo job / demo stream for a
 //! random while, leaves (cleanly or by dropping the socket), and comes back
 //! resuming every topic it had from the last position it saw. What it did
-//! is counted for `soak.rs`.
+//! is counted for `mod.rs`.
 
 use crate::client::{self, Ws};
 use crate::tally::Tally;

@@ -1,58 +1,30 @@
-//! The browser half of the transport (feature `hydrate`): owns the link
-//! (a WebSocket, or the SSE fallback the `fallback` policy picks) and its
-//! callbacks, feeds events to the reconnect machine and executes its
-//! commands. onerror is ignored on purpose: onclose always follows,
-//! so each loss produces exactly one reconnect. Sending and receiving
-//! frames is in `transport_frames.rs`.
+//! The driver of the browser transport (feature `hydrate`): starts it,
+//! listens to the window, feeds events to the reconnect machine and
+//! executes its commands (opening and closing the link, a WebSocket or the
+//! SSE fallback the `fallback` policy picks), and publishes the status.
+//! onerror is ignored on purpose: onclose always follows, so each loss
+//! produces exactly one reconnect. Sending and receiving frames is in
+//! `frames.rs`; the state it works on is in `handle.rs`.
 
-use super::super::fallback::Fallback;
-use super::super::outbox::Outbox;
-use super::super::reconnect::{Command, ConnectionView, Event, Machine, Phase};
-use super::super::{Identity, RealtimeClient, RealtimeOptions};
+use super::handle::{Handle, Inner, now, upgrade};
+use crate::client::fallback::Fallback;
+use crate::client::options::{Identity, RealtimeOptions};
+use crate::client::outbox::Outbox;
+use crate::client::reconnect::{Command, Event, Machine, Phase};
+use crate::client::signals::Signals;
 use crate::protocol::*;
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-pub(super) fn now() -> u64 {
-    js_sys::Date::now() as u64
-}
-
-struct Inner {
-    machine: Machine,
-    outbox: Outbox<FrameId>,
-    /// Subscribed topics and the recent history each asks for.
-    topics: Vec<(String, u32)>,
-    socket: Option<Link>,
-    /// Which transport the next attempt uses.
-    fallback: Fallback,
-    /// A WebSocket probe while connected over SSE.
-    probe: Option<link::Probe>,
-    identity: Identity,
-    /// Server base URLs to rotate through (empty: the page's own origin).
-    servers: Vec<String>,
-    welcomed: bool,
-    client: RealtimeClient,
-    last_view: ConnectionView,
-    _ticker: Option<Interval>,
-}
-
-/// Shared handle to the browser transport.
-#[derive(Clone)]
-pub struct Handle(Rc<RefCell<Inner>>);
-
 impl Handle {
     /// Creates the transport and starts connecting.
-    pub fn start(
-        client: RealtimeClient,
-        identity: Identity,
-        options: RealtimeOptions,
-    ) -> Option<Handle> {
+    pub fn start(client: Signals, identity: Identity, options: RealtimeOptions) -> Option<Handle> {
         let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
-        let servers = super::super::servers::clean_servers(&options.servers);
+        let servers = crate::client::servers::clean_servers(&options.servers);
         let machine = Machine::new(options.reconnect, seed).with_servers(servers.len());
         let inner = Rc::new(RefCell::new(Inner {
             last_view: machine.view(),
@@ -139,7 +111,7 @@ impl Handle {
         self.event(Event::RetryNow);
     }
 
-    fn event(&self, event: Event) {
+    pub(super) fn event(&self, event: Event) {
         if let Event::Closed { socket, code, .. } = &event
             && let Some(link) = self.0.borrow_mut().socket.as_mut()
             && link.id == *socket
@@ -219,7 +191,7 @@ impl Handle {
         }
         match view.phase {
             Phase::Connected => {
-                super::super::page_marks::mark_connected();
+                super::page_marks::mark_connected();
                 if before.ever_connected {
                     client.toast(Level::Success, "Reconnected", None);
                 }
@@ -250,18 +222,4 @@ impl Handle {
             client.toasts.update(|l| l.retain(|x| x.expires_at > t));
         }
     }
-}
-
-#[path = "transport_frames.rs"]
-mod frames;
-#[path = "transport_link.rs"]
-mod link;
-#[path = "transport_socket.rs"]
-mod socket;
-#[path = "transport_sse.rs"]
-mod sse;
-use link::Link;
-
-fn upgrade(weak: &Weak<RefCell<Inner>>) -> Option<Handle> {
-    weak.upgrade().map(Handle)
 }

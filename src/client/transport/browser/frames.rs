@@ -2,8 +2,8 @@
 //! the outbox, auth, pongs) and what a received frame does (welcome,
 //! acks, errors, store updates). The link and its wiring are elsewhere.
 
-use super::{Handle, now};
-use crate::client::Transport;
+use super::handle::{Handle, now};
+use crate::client::fallback::Transport;
 use crate::client::outbox::OutboxFull;
 use crate::client::reconnect::Event;
 use crate::protocol::*;

@@ -10,7 +10,10 @@
 //! works (the server is up, so the WebSocket itself is the problem) do the
 //! next attempts use SSE. While connected over SSE a WebSocket probe runs
 //! every [`FallbackConfig::probe_interval_ms`]; when one gets an answer
-//! from the server, the client switches back to the WebSocket.
+//! from the server, the client switches back to the WebSocket. Its tests are in `tests.rs`.
+//!
+//! May not touch: the browser (no `web_sys`/`js_sys`, no clock reads), the
+//! transport, or anything above the client's pure core.
 
 use super::reconnect::CLOSE_CONNECT_TIMEOUT;
 
@@ -223,5 +226,4 @@ impl Fallback {
 }
 
 #[cfg(test)]
-#[path = "fallback_tests.rs"]
 mod tests;

@@ -4,7 +4,10 @@
 //! resuming from their last position after each reconnect. Prints server
 //! RSS every minute and its least-squares slope after the first two
 //! minutes (a leak shows as a slope that does not flatten), and counts of
-//! what was done. The client is in `soak_clients.rs`.
+//! what was done. The client is in `clients.rs`.
+//!
+//! May not touch: main.rs (which runs it). `clients.rs` may not import this
+//! file: what both use is defined in `clients.rs` or the bench's helpers.
 
 use super::child::ServerChild;
 use super::sampler::{self, Sampler};
@@ -18,7 +21,6 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-#[path = "soak_clients.rs"]
 mod clients;
 use clients::{Churn, Counts};
 

@@ -1,7 +1,7 @@
 //! The abuse scenario's clients: hostile guests that flood (`flood.rs`) and
 //! come back, at a bounded pace, whatever the server refuses; and normal
 //! token holders chatting on their own topics, who count every own message
-//! they get back and its latency. `abuse.rs` runs and reports them.
+//! they get back and its latency. `mod.rs` runs and reports them.
 
 use crate::client::{self, Latencies};
 use crate::flood::{self, Counts, Flood};

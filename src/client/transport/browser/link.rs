@@ -4,29 +4,14 @@
 //! actions (the plain-HTTP check, WebSocket probes while on SSE, and the
 //! switch back).
 
-use super::socket::Socket;
-use super::sse::{SseLink, http_ok};
-use super::{Handle, now, upgrade};
+use super::handle::{Handle, Kind, Link, Probe, Socket, now, upgrade};
+use super::sse::http_ok;
 use crate::client::fallback::{Action, Ending, Transport};
 use crate::client::reconnect::Event;
 use crate::protocol::{ClientMsg, Envelope, encode_client};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
-
-/// One connection attempt, over either transport.
-pub(super) struct Link {
-    pub(super) id: u64,
-    pub(super) transport: Transport,
-    /// The close code the browser reported, once it did.
-    pub(super) close_code: Option<u16>,
-    kind: Kind,
-}
-
-enum Kind {
-    Ws(Socket),
-    Sse(SseLink),
-}
 
 impl Link {
     pub(super) fn send(&self, text: &str) {
@@ -44,13 +29,6 @@ impl Link {
         }
         // An SSE link closes when dropped.
     }
-}
-
-/// A WebSocket opened only to learn whether WebSockets work again (closed
-/// when dropped, like any [`Socket`]).
-pub(super) struct Probe {
-    id: u64,
-    _socket: Socket,
 }
 
 impl Handle {
