@@ -14,7 +14,7 @@ pub enum Refused {
     TooManyForUser,
     /// Too many guest connections from one client address.
     TooManyFromAddress,
-    /// The server is over its memory budget (not a count: see `budget.rs`).
+    /// The server is over its memory budget (not a count: see `server/budget.rs`).
     OverBudget,
 }
 

@@ -1,4 +1,4 @@
-//! Tests of `history.rs`: resume, gaps, age, count and byte bounds.
+//! Tests of the history (`mod.rs`): resume, gaps, age, count and byte bounds.
 use super::*;
 
 fn history(max: usize) -> History {

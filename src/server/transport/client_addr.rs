@@ -2,7 +2,7 @@
 //! is one of the operator's proxies (`--trusted-proxy`), the client the
 //! proxy names in `X-Forwarded-For` or `Forwarded`. Headers from any other
 //! peer are ignored, so a client cannot pick its own address. Guests are
-//! bounded per address with it (`limits.rs`).
+//! bounded per address with it (`connection/limits.rs`).
 
 use axum::http::HeaderMap;
 use std::net::{IpAddr, SocketAddr};

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 /// Bytes tungstenite gathers before it writes to the socket. The writer
-/// flushes at the end of every batch (see `connection.rs`), so this only
+/// flushes at the end of every batch (see `connection/session.rs`), so this only
 /// joins the frames of one batch into fewer writes; the buffer holds at
 /// most this plus one message.
 const WS_WRITE_BUFFER: usize = 4 * 1024;

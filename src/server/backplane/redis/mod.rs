@@ -21,7 +21,7 @@
 //!   events (see [`events`](crate::server::backplane::events)); the hub's
 //!   replica ([`Remote`]) applies them.
 //! - **Naming and parsing**: key and channel names, Stream entries and
-//!   pub/sub payloads are read in `redis_format.rs`.
+//!   pub/sub payloads are read in `format.rs`.
 //! - **Failures**: the connection manager and the pub/sub loop reconnect
 //!   with backoff; whether Redis is up, reconnects and errors are in
 //!   `/healthz` and `/metrics`. A publish while Redis is down is refused

@@ -1,4 +1,4 @@
-//! Tests of `secrets.rs`: generated once into a 0600 file, reused after,
+//! Tests of the secrets file (`mod.rs`): generated once into a 0600 file, reused after,
 //! configured values win and are never written, bad files are refused
 //! naming `--secrets-file`.
 use super::*;
