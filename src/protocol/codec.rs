@@ -71,11 +71,16 @@ pub fn peek_id(text: &str) -> Option<FrameId> {
 /// ```
 /// use tidings::protocol::{ClientMsg, ErrorCode, decode_client};
 ///
-/// let frame = decode_client(r#"{"type":"subscribe","topic":"room:lobby"}"#).unwrap();
+/// let frame = decode_client(
+///     r#"{"id":"0b6f3c1e-8d2a-4f7e-9c55-3a1d2e4f5a6b","ts":1763900000000,
+///         "topic":"room:lobby","type":"subscribe","payload":{}}"#,
+/// )
+/// .unwrap();
 /// assert!(matches!(frame.msg, ClientMsg::Subscribe(_)));
 ///
-/// let err = decode_client(r#"{"type":"subscribe","topic":42}"#).unwrap_err();
-/// assert_eq!(err.code, ErrorCode::BadFrame);
+/// let err = decode_client(r#"{"type":"subscribe","payload":[]}"#).unwrap_err();
+/// assert_ne!(err.code, ErrorCode::Internal);
+/// assert!(!err.message.contains("serde"), "{}", err.message);
 /// ```
 pub fn decode_client(text: &str) -> Result<ClientFrame, DecodeError> {
     let mut value: Value = serde_json::from_str(text).map_err(|e| {

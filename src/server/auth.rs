@@ -99,7 +99,7 @@ pub const DEFAULT_LEEWAY_SECS: u64 = 5;
 ///     admin: false,
 /// });
 /// let access = auth.verify(&token).expect("a token it minted");
-/// assert_eq!(access.user.id, "ada");
+/// assert_eq!(access.user.id, "user-ada");
 /// assert!(access.can_subscribe("room:kitchen"));
 /// assert!(!access.can_publish("room:kitchen"));
 /// ```
