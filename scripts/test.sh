@@ -21,6 +21,11 @@ cargo clippy --features bench --bin tidings-bench -- -D warnings
 step "clippy (hydrate, wasm32)"
 cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
 
+step "rustdoc of the public API (server and browser feature sets, warnings denied)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --lib --features ssr
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --lib --target wasm32-unknown-unknown \
+  --no-default-features --features hydrate
+
 step "start redis-server on a free loopback port (for the scale-out tests)"
 redis_dir=$(mktemp -d)
 run_dir=""

@@ -2,16 +2,23 @@
 //! status and view state, plus `send`/`subscribe`. Provided as context by
 //! the app; components read it and never touch a socket.
 //!
-//! The logic lives in pure modules tested natively ([`reconnect`],
-//! [`outbox`], [`store`]); `transport` drives them with browser I/O under
-//! `hydrate` and is a no-op on the server.
+//! This file only declares the parts, re-exports what callers use, and
+//! holds the [`RealtimeClient`] that composes them; nothing under it
+//! imports it. The logic lives in pure modules tested natively
+//! ([`reconnect`], [`outbox`], [`store`], [`fallback`], [`servers`]),
+//! which never touch the browser; `transport` drives them with browser I/O
+//! under `hydrate` (`transport/browser` is the only part with sockets and
+//! timers; besides it only [`storage`]'s `localStorage` body uses
+//! `web_sys`) and is a no-op on the server. The data both sides share is in leaves:
+//! `options.rs` ([`Identity`], [`RealtimeOptions`]) and `signals.rs`
+//! ([`Signals`], [`Toast`]).
 
 pub mod fallback;
+mod options;
 pub mod outbox;
-#[cfg(feature = "hydrate")]
-mod page_marks;
 pub mod reconnect;
 pub mod servers;
+mod signals;
 pub mod storage;
 pub mod store;
 mod transport;
@@ -19,57 +26,11 @@ mod transport;
 use crate::protocol::{ClientMsg, Level};
 pub use fallback::Transport;
 use leptos::prelude::*;
+pub use options::{Identity, RealtimeOptions};
 pub use outbox::OutboxFull;
 pub use reconnect::{ConnectionView, Phase};
+pub use signals::{MAX_TOASTS, Signals, TOAST_MS, Toast};
 pub use store::Store;
-
-/// How long a toast stays (ms).
-pub const TOAST_MS: u64 = 5_000;
-/// Toasts shown at once; older ones are dropped.
-pub const MAX_TOASTS: usize = 5;
-
-/// A transient notice.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Toast {
-    pub id: u64,
-    pub level: Level,
-    pub title: String,
-    pub body: Option<String>,
-    pub expires_at: u64,
-}
-
-/// Who the guest is when connecting.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Identity {
-    /// Guest display name (ignored with a token: the token names you).
-    pub name: String,
-    /// Stable guest id.
-    pub uid: String,
-    /// A token: sent in an `auth` frame right after the socket opens (not
-    /// in the URL, so it stays out of access logs).
-    pub token: Option<String>,
-}
-
-/// Tuning of the client; every field documents its default.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct RealtimeOptions {
-    /// Backoff, attempts, heartbeat and connect deadlines.
-    pub reconnect: reconnect::ReconnectConfig,
-    /// Outbox size, ack timeout, attempts and expiry.
-    pub retry: outbox::RetryConfig,
-    /// When to fall back to SSE and how often to probe the WebSocket.
-    pub fallback: fallback::FallbackConfig,
-    /// Base URLs of the servers to connect to (`http(s)://host[:port]`,
-    /// e.g. several Tidings processes sharing a Redis backplane). The first
-    /// attempt goes to the first; every lost connection or failed attempt
-    /// moves on to the next (round robin, after the usual backoff).
-    /// Invalid entries are ignored, and at most
-    /// [`servers::MAX_SERVERS`] are used. Each server must allow the page's
-    /// origin (`--allowed-origins`). Only the WebSocket uses them: the SSE
-    /// fallback always talks to the page's own origin.
-    /// Default: empty, meaning the page's own origin.
-    pub servers: Vec<String>,
-}
 
 /// Reactive handle to the connection; `Copy`, so pass it freely.
 #[derive(Clone, Copy)]
@@ -135,7 +96,7 @@ impl RealtimeClient {
             Some(handle) => handle.set_identity(identity),
             None => {
                 let options = self.options.get_value();
-                let handle = transport::Handle::start(*self, identity, options);
+                let handle = transport::Handle::start(self.signals(), identity, options);
                 self.transport.set_value(handle);
             }
         }
@@ -188,27 +149,25 @@ impl RealtimeClient {
 
     /// Shows a toast.
     pub fn toast(&self, level: Level, title: impl Into<String>, body: Option<String>) {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let expires_at = self.now_ms.get_untracked() + TOAST_MS;
-        let title = title.into();
-        self.toasts.update(|list| {
-            list.push(Toast {
-                id,
-                level,
-                title,
-                body,
-                expires_at,
-            });
-            while list.len() > MAX_TOASTS {
-                list.remove(0);
-            }
-        });
+        self.signals().toast(level, title, body);
     }
 
     /// Removes a toast.
     pub fn dismiss_toast(&self, id: u64) {
-        self.toasts.update(|list| list.retain(|t| t.id != id));
+        self.signals().dismiss_toast(id);
+    }
+
+    /// The signals, as the transport writes them.
+    fn signals(&self) -> Signals {
+        Signals {
+            status: self.status,
+            store: self.store,
+            now_ms: self.now_ms,
+            toasts: self.toasts,
+            queued: self.queued,
+            link: self.link,
+            server: self.server,
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! table and an operations table, for holders of an admin token. The page
 //! is fed over Tidings itself: it subscribes to the admin topic through
 //! the normal realtime client, and the server publishes a sample there
-//! every second (`server/admin.rs`). Without the `admin` claim the server
+//! every second (`server/operator/admin.rs`). Without the `admin` claim the server
 //! answers `forbidden` and the page says so.
 
 use crate::client::{Identity, storage, use_realtime};

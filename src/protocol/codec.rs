@@ -4,7 +4,7 @@
 //! [`DecodeError`] with a stable [`ErrorCode`] and, when the frame had a
 //! readable `id`, that id so the `error` frame can carry it as `ref`.
 
-use super::ErrorCode;
+use super::errors::ErrorCode;
 use super::frames::{ClientFrame, ClientMsg, ServerFrame};
 use super::ids::{FrameId, Millis, Priority};
 use super::json_errors::{decode_value, syntax_error};
@@ -64,7 +64,24 @@ pub fn peek_id(text: &str) -> Option<FrameId> {
     serde_json::from_str::<IdOnly>(text).ok().and_then(|f| f.id)
 }
 
-/// Decodes one client text frame.
+/// Decodes one client text frame. A malformed frame is a typed
+/// [`DecodeError`] in our words (the field's path and what it should be),
+/// never serde's.
+///
+/// ```
+/// use tidings::protocol::{ClientMsg, ErrorCode, decode_client};
+///
+/// let frame = decode_client(
+///     r#"{"id":"0b6f3c1e-8d2a-4f7e-9c55-3a1d2e4f5a6b","ts":1763900000000,
+///         "topic":"room:lobby","type":"subscribe","payload":{}}"#,
+/// )
+/// .unwrap();
+/// assert!(matches!(frame.msg, ClientMsg::Subscribe(_)));
+///
+/// let err = decode_client(r#"{"type":"subscribe","payload":[]}"#).unwrap_err();
+/// assert_ne!(err.code, ErrorCode::Internal);
+/// assert!(!err.message.contains("serde"), "{}", err.message);
+/// ```
 pub fn decode_client(text: &str) -> Result<ClientFrame, DecodeError> {
     let mut value: Value = serde_json::from_str(text).map_err(|e| {
         let (code, message) = syntax_error(&e);

@@ -6,7 +6,7 @@
 //! `type` and `payload` come from the enum (adjacently tagged), the rest
 //! from [`Envelope`].
 
-use super::ErrorCode;
+use super::errors::ErrorCode;
 use super::ids::{FrameId, Millis, OperationId, Priority, StreamId, User};
 use super::ops::{OperationEnded, OperationProgress, OperationState};
 use super::resume::{GapBody, Position, SubscribedBody};

@@ -12,7 +12,7 @@
 //! The path comes from `serde_path_to_error` (a serde companion crate,
 //! like serde itself free of I/O, so the protocol still builds for wasm32).
 
-use super::ErrorCode;
+use super::errors::ErrorCode;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 

@@ -85,6 +85,24 @@ pub enum AuthError {
 pub const DEFAULT_LEEWAY_SECS: u64 = 5;
 
 /// Signs and checks tokens with one HS256 secret.
+///
+/// ```
+/// use tidings::server::auth::{Auth, Claims};
+///
+/// let auth = Auth::new(b"a secret of at least 32 bytes, please");
+/// let token = auth.mint(&Claims {
+///     sub: "ada".into(),
+///     name: "Ada".into(),
+///     exp: u64::MAX / 2,
+///     subscribe: vec!["room:*".into()],
+///     publish: vec!["room:lobby".into()],
+///     admin: false,
+/// });
+/// let access = auth.verify(&token).expect("a token it minted");
+/// assert_eq!(access.user.id, "user-ada");
+/// assert!(access.can_subscribe("room:kitchen"));
+/// assert!(!access.can_publish("room:kitchen"));
+/// ```
 #[derive(Clone)]
 pub struct Auth {
     encoding: EncodingKey,

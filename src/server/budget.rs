@@ -59,6 +59,7 @@ impl MemoryBudget {
     }
 
     /// No bounds (unit tests of single parts).
+    #[cfg(test)]
     pub fn unlimited() -> Arc<Self> {
         Self::new(usize::MAX, usize::MAX, usize::MAX)
     }

@@ -1,16 +1,19 @@
-//! Shared server state handed to every handler and connection.
+//! The app's state: every part of the server, composed once and handed
+//! to every handler and connection (cheap to clone). Above the hub, the
+//! jobs and the backplane; below the connections, the transports, the
+//! HTTP API and the operator's surface, which all read it.
 
-use super::auth::Auth;
-use super::backplane::redis::{RedisBackplane, RedisSettings};
-use super::backplane::{Backplane, InMemory};
-use super::budget::MemoryBudget;
-use super::config::Config;
-use super::dedupe::Dedupe;
-use super::history::HistoryLimits;
-use super::hub::{Hub, HubLimits};
-use super::jobs::{JobLimits, Jobs};
-use super::limits::ConnectionLimits;
-use super::stats::Stats;
+use crate::server::auth::Auth;
+use crate::server::backplane::redis::{RedisBackplane, RedisSettings};
+use crate::server::backplane::{Backplane, InMemory};
+use crate::server::budget::MemoryBudget;
+use crate::server::config::Config;
+use crate::server::connection::limits::ConnectionLimits;
+use crate::server::history::HistoryLimits;
+use crate::server::hub::dedupe::Dedupe;
+use crate::server::hub::{Hub, HubLimits};
+use crate::server::jobs::{JobLimits, Jobs};
+use crate::server::stats::Stats;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -21,40 +24,40 @@ use tokio_util::task::TaskTracker;
 /// Everything the server shares; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub hub: Arc<Hub>,
+    pub(crate) hub: Arc<Hub>,
     /// The Redis backplane, when `--redis-url` is set.
-    pub redis: Option<Arc<RedisBackplane>>,
-    pub jobs: Arc<Jobs>,
+    pub(crate) redis: Option<Arc<RedisBackplane>>,
+    pub(crate) jobs: Arc<Jobs>,
     /// The memory budget every part counts against (also held by the hub,
     /// the jobs and each connection's queue).
-    pub budget: Arc<MemoryBudget>,
+    pub(crate) budget: Arc<MemoryBudget>,
     /// Ids of applied frames, so retries have one effect.
-    pub dedupe: Arc<Dedupe>,
+    pub(crate) dedupe: Arc<Dedupe>,
     /// Token signing and checking.
-    pub auth: Arc<Auth>,
+    pub(crate) auth: Arc<Auth>,
     /// Connections in total and per user.
-    pub limits: ConnectionLimits,
+    pub(crate) limits: ConnectionLimits,
     /// The key HTTP API callers present as `Authorization: Bearer`.
-    pub api_key: Arc<str>,
+    pub(crate) api_key: Arc<str>,
     /// Operations and streams created over HTTP, and the control events
     /// (Cancel / Stop) for their backends.
-    pub api_jobs: Arc<super::http_api::control::ApiJobs>,
-    pub config: Arc<Config>,
+    pub(crate) api_jobs: Arc<crate::server::jobs::control::ApiJobs>,
+    pub(crate) config: Arc<Config>,
     /// Cancelled once when the server shuts down; every task's token is a
     /// child of it.
-    pub shutdown: CancellationToken,
+    pub(crate) shutdown: CancellationToken,
     /// Cancelled when the shutdown signal arrives, before the drain period
     /// (`--shutdown-drain-ms`): from then on `/readyz` answers 503.
-    pub draining: CancellationToken,
+    pub(crate) draining: CancellationToken,
     /// Tracks every spawned task so shutdown can wait for them.
-    pub tracker: TaskTracker,
-    pub leptos_options: LeptosOptions,
+    pub(crate) tracker: TaskTracker,
+    pub(crate) leptos_options: LeptosOptions,
     /// Open sessions of the SSE fallback transport.
-    pub sse: Arc<super::sse_sessions::SseSessions>,
+    pub(crate) sse: Arc<crate::server::transport::sse::sessions::SseSessions>,
     /// The assistant's model (`--llm-url`); None: the demo answer.
-    pub llm: Option<Arc<super::llm::Llm>>,
+    pub(crate) llm: Option<Arc<crate::server::jobs::llm::Llm>>,
     /// The last rate state of each guest address (see `guest_rates.rs`).
-    pub guest_rates: Arc<super::guest_rates::GuestRates>,
+    pub(crate) guest_rates: Arc<crate::server::connection::guest_rates::GuestRates>,
     next_conn: Arc<AtomicU64>,
 }
 
@@ -62,9 +65,9 @@ pub struct AppState {
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error(transparent)]
-    Redis(#[from] super::backplane::redis::RedisSetupError),
+    Redis(#[from] crate::server::backplane::redis::RedisSetupError),
     #[error(transparent)]
-    Llm(#[from] super::llm::LlmSetupError),
+    Llm(#[from] crate::server::jobs::llm::LlmSetupError),
 }
 
 impl AppState {
@@ -101,12 +104,12 @@ impl AppState {
                     (redis.clone(), Some(redis))
                 }
             };
-        let llm = super::llm::Llm::from_config(&config)?.map(Arc::new);
+        let llm = crate::server::jobs::llm::Llm::from_config(&config)?.map(Arc::new);
         Ok(AppState {
             llm,
             redis,
             api_key: api_key.into(),
-            api_jobs: Arc::new(super::http_api::control::ApiJobs::new(10_000)),
+            api_jobs: Arc::new(crate::server::jobs::control::ApiJobs::new(10_000)),
             auth: Arc::new(Auth::with_leeway(secret.as_bytes(), config.jwt_leeway_secs)),
             limits: ConnectionLimits::new(
                 config.max_connections as usize,
@@ -135,7 +138,7 @@ impl AppState {
                 config.dedupe_capacity as usize,
                 std::time::Duration::from_millis(config.dedupe_window_ms),
             )),
-            sse: Arc::new(super::sse_sessions::SseSessions::new(
+            sse: Arc::new(crate::server::transport::sse::sessions::SseSessions::new(
                 config.max_connections as usize,
             )),
             config: Arc::new(config),
@@ -149,12 +152,12 @@ impl AppState {
     }
 
     /// A fresh, process-unique connection id.
-    pub fn next_conn_id(&self) -> u64 {
+    pub(crate) fn next_conn_id(&self) -> u64 {
         self.next_conn.fetch_add(1, Ordering::Relaxed)
     }
 
-    pub fn typing_ctx(&self) -> super::typing::TypingCtx<'_> {
-        super::typing::TypingCtx {
+    pub(crate) fn typing_ctx(&self) -> crate::server::hub::typing::TypingCtx<'_> {
+        crate::server::hub::typing::TypingCtx {
             hub: &self.hub,
             ttl: self.config.typing_ttl(),
             tracker: &self.tracker,

@@ -2,7 +2,7 @@
 //! connections ended. Cheap atomics, read by `/healthz` (and later the
 //! stats API and metrics).
 
-use super::conn_handle::DisconnectReason;
+use crate::server::disconnect::DisconnectReason;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Process-wide counters.

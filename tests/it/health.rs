@@ -89,24 +89,7 @@ async fn over_the_memory_budget_the_node_is_not_ready_until_usage_falls() {
     })
     .await;
     let addr = server.addr;
-    let (status, body) = http(
-        addr,
-        "POST",
-        "/api/streams",
-        Some(TEST_API_KEY),
-        Some(r#"{"topic":"assistant:big","author":"Model","prompt":"long"}"#),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    let sid = body["stream_id"].as_str().unwrap().to_string();
-    // A running stream's text is kept for late joiners: 1.2 MB of it
-    // passes the 1 MiB budget.
-    let chunk = format!(r#"{{"text":"{}"}}"#, "z".repeat(200_000));
-    let path = format!("/api/streams/{sid}/chunks");
-    for _ in 0..6 {
-        let (status, body) = http(addr, "POST", &path, Some(TEST_API_KEY), Some(&chunk)).await;
-        assert_eq!(status, 200, "{body}");
-    }
+    let sid = overfill_with_a_stream(addr).await;
     let (status, body) = readyz(addr).await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(

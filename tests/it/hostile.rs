@@ -211,7 +211,7 @@ async fn hostile_frames_get_typed_errors_and_normal_clients_lose_nothing() {
             };
             closes.push(code);
             // A connection closed for flooding leaves its rate state to the
-            // address's next one (guest_rates.rs): wait until the buckets
+            // address's next one (connection/guest_rates.rs): wait until the buckets
             // are full again, which they are by the time passed alone.
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
             continue;

@@ -29,6 +29,7 @@ mod http_errors;
 mod http_jobs;
 mod hub_fanout;
 mod jobs;
+mod layout;
 mod lifecycle;
 mod llm_relay;
 mod protocol_docs;

@@ -8,6 +8,7 @@
 //! Run: `cargo run --release --features bench --bin tidings-bench -- --help`
 
 mod abuse;
+mod allocator;
 mod baseline;
 mod child;
 mod cli;
@@ -27,10 +28,7 @@ mod storm;
 mod tally;
 mod tokens;
 
-/// The memory allocator of this binary, hence of the server child it
-/// runs (printed with the results): the `tidings` binary's (src/main.rs).
-pub const ALLOCATOR: &str = "jemalloc (tikv-jemallocator, background threads)";
-
+/// The allocator `allocator::ALLOCATOR` names.
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -56,7 +56,7 @@ pub fn machine_note() -> String {
 /// The allocator, and any of its tuning variables set in the environment
 /// (the server child inherits them).
 pub fn allocator_note() -> String {
-    let mut note = super::ALLOCATOR.to_string();
+    let mut note = super::allocator::ALLOCATOR.to_string();
     for (k, v) in std::env::vars() {
         if k.starts_with("MALLOC_") || k.starts_with("MIMALLOC_") || k.ends_with("MALLOC_CONF") {
             note.push_str(&format!(" {k}={v}"));

@@ -4,7 +4,7 @@
 //! bench waits until the history has aged out and the idle topics are
 //! swept, and reports RSS at the start, at the peak and after expiry, and
 //! the fraction of the growth given back (which depends on the allocator:
-//! `ALLOCATOR` in main.rs).
+//! `ALLOCATOR` in allocator.rs).
 
 use super::child::ServerChild;
 use super::client;
@@ -101,7 +101,7 @@ pub async fn run(p: &Params, run_id: &str) -> Result<SpikeResult, String> {
     let rss_start = super::procstat::rss_kib(pid)?;
     println!(
         "spike ({}): RSS at start {:.1} MiB; {} clients × {} topics, {}-byte data at {}/s each for {} s; history {} ms",
-        super::ALLOCATOR,
+        super::allocator::ALLOCATOR,
         sampler::mib(rss_start),
         p.clients,
         p.topics_per_client,
@@ -188,7 +188,7 @@ pub async fn run(p: &Params, run_id: &str) -> Result<SpikeResult, String> {
     let grown = rss_peak.saturating_sub(rss_start) as f64;
     let published = counts.published.load(Relaxed);
     Ok(SpikeResult {
-        allocator: super::ALLOCATOR.into(),
+        allocator: super::allocator::ALLOCATOR.into(),
         clients: p.clients,
         topics: p.clients * p.topics_per_client,
         payload_bytes: p.payload_bytes,

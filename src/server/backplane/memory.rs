@@ -2,9 +2,9 @@
 //! count and age; nothing is shared. A restart starts every topic in a new
 //! epoch.
 
-use super::{Backplane, BoxFuture, Publish, Published, Relay, Unavailable};
+use super::contract::{Backplane, BoxFuture, Publish, Published, Topics, Unavailable};
+use super::events::Relay;
 use crate::server::history::{History, HistoryLimits};
-use crate::server::hub::Hub;
 
 /// In-memory histories with the given bounds.
 pub struct InMemory {
@@ -18,7 +18,7 @@ impl Backplane for InMemory {
 
     fn publish<'a>(
         &'a self,
-        hub: &'a Hub,
+        hub: &'a dyn Topics,
         msg: Publish,
     ) -> BoxFuture<'a, Result<Published, Unavailable>> {
         // One process: the hub's dedupe window is the whole truth.
@@ -30,7 +30,7 @@ impl Backplane for InMemory {
         })))
     }
 
-    fn prepare<'a>(&'a self, _hub: &'a Hub, _topic: &'a str) -> BoxFuture<'a, ()> {
+    fn prepare<'a>(&'a self, _hub: &'a dyn Topics, _topic: &'a str) -> BoxFuture<'a, ()> {
         Box::pin(std::future::ready(()))
     }
 

@@ -13,8 +13,8 @@
 //! | JSON of the wrong shape | 400 | `bad_json`, message `field.path: phrase` |
 //! | path parameter of the wrong form | 400 | `bad_path` |
 
-use super::ApiError;
 use crate::protocol::{decode_value, syntax_error};
+use crate::server::http_error::ApiError;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};

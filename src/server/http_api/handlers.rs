@@ -1,10 +1,10 @@
 //! Handlers of the HTTP API: publish, notify, stats.
 
-use super::ApiError;
-use super::extract::{ApiJson, ApiPath};
 use crate::protocol::{ADMIN_PREFIX, Level, Notification, User, validate_topic};
+use crate::server::http_api::extract::{ApiJson, ApiPath};
+use crate::server::http_error::ApiError;
 
-use crate::server::dedupe::{Applied, Claim};
+use crate::server::hub::dedupe::{Applied, Claim};
 use crate::server::state::AppState;
 use axum::Json;
 use axum::extract::State;

@@ -3,13 +3,14 @@
 //! user's Cancel marks them cancelled at once and reaches the backend by
 //! polling (`cancel_requested`) and by the control event stream.
 
-use super::control::{ApiJob, ControlEvent};
-use super::extract::ApiPath;
-use super::handlers::{Body, body, check_topic};
-use super::{ApiError, api_user};
 use crate::protocol::*;
 use crate::server::frames::now_ms;
+use crate::server::http_api::extract::ApiPath;
+use crate::server::http_api::handlers::{Body, body, check_topic};
+use crate::server::http_error::ApiError;
 use crate::server::jobs::Owner;
+use crate::server::jobs::control::api_user;
+use crate::server::jobs::control::{ApiJob, ControlEvent};
 use crate::server::state::AppState;
 use axum::Json;
 use axum::extract::State;

@@ -3,15 +3,16 @@
 //! ends the stream for everyone at once and reaches the backend by polling
 //! (`stop_requested`) and by the control event stream.
 
-use super::control::{ApiJob, ControlEvent};
-use super::extract::ApiPath;
-use super::handlers::{Body, body, check_topic};
-use super::{ApiError, api_user};
 use crate::protocol::*;
 use crate::server::frames::now_ms;
+use crate::server::http_api::extract::ApiPath;
+use crate::server::http_api::handlers::{Body, body, check_topic};
+use crate::server::http_error::ApiError;
+use crate::server::hub::topic::StreamSnapshot;
 use crate::server::jobs::Owner;
+use crate::server::jobs::control::api_user;
+use crate::server::jobs::control::{ApiJob, ControlEvent};
 use crate::server::state::AppState;
-use crate::server::topic::StreamSnapshot;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -137,7 +138,7 @@ pub async fn open(
 fn live<R>(
     state: &AppState,
     id: Uuid,
-    f: impl FnOnce(&mut crate::server::topic::Topic, usize) -> R,
+    f: impl FnOnce(&mut crate::server::hub::topic::Topic, usize) -> R,
 ) -> Result<R, ApiError> {
     let job = state.api_jobs.get(&id).ok_or_else(not_found)?;
     state.hub.with_topic(&job.topic, |t| {
@@ -231,7 +232,7 @@ pub async fn fail(
     answer(&job, snap)
 }
 
-fn snapshot(t: &crate::server::topic::Topic, id: Uuid) -> Option<StreamSnapshot> {
+fn snapshot(t: &crate::server::hub::topic::Topic, id: Uuid) -> Option<StreamSnapshot> {
     t.streams.iter().find(|s| s.start.stream_id == id).cloned()
 }
 

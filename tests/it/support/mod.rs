@@ -369,3 +369,26 @@ pub async fn in_own_process(test: &str) -> bool {
     );
     false
 }
+
+/// Opens a stream over the HTTP API (topic `assistant:big`) and appends
+/// 1.2 MB to it: a running stream's text is kept for late joiners, so
+/// this passes a 1 MiB memory budget. Returns the stream's id.
+pub async fn overfill_with_a_stream(addr: SocketAddr) -> String {
+    let (status, body) = http(
+        addr,
+        "POST",
+        "/api/streams",
+        Some(TEST_API_KEY),
+        Some(r#"{"topic":"assistant:big","author":"Model","prompt":"long"}"#),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let sid = body["stream_id"].as_str().unwrap().to_string();
+    let chunk = format!(r#"{{"text":"{}"}}"#, "z".repeat(200_000));
+    let path = format!("/api/streams/{sid}/chunks");
+    for _ in 0..6 {
+        let (status, body) = http(addr, "POST", &path, Some(TEST_API_KEY), Some(&chunk)).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    sid
+}
