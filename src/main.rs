@@ -4,11 +4,9 @@
 /// jemalloc with background threads: memory freed after a spike goes back
 /// to the system within seconds (glibc's malloc kept it; see
 /// docs/bench/abuse-soak.md).
-#[cfg(feature = "ssr")]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-#[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     use clap::Parser;
@@ -52,7 +50,6 @@ async fn main() -> std::process::ExitCode {
 }
 
 /// `tidings token ...`: prints a signed token.
-#[cfg(feature = "ssr")]
 fn mint(
     config: &tidings::server::Config,
     args: &tidings::server::config::TokenArgs,
@@ -83,7 +80,6 @@ fn mint(
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-#[cfg(feature = "ssr")]
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -104,6 +100,3 @@ async fn shutdown_signal() {
         _ = term => {}
     }
 }
-
-#[cfg(not(feature = "ssr"))]
-fn main() {}
