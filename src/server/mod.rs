@@ -22,6 +22,7 @@
 //! - `serve`: the router and the server's lifetime.
 
 pub mod auth;
+pub(crate) mod backend;
 pub(crate) mod backplane;
 pub(crate) mod budget;
 pub mod config;
