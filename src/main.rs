@@ -1,18 +1,17 @@
-//! The `tidings` binary: configuration, logging, then `server::run` until
-//! SIGINT or SIGTERM.
+//! The `tidings` binary: configuration, logging, then the hub built with
+//! `Tidings::builder` (as any app embedding it would) merged with the
+//! Tidings site, served until SIGINT or SIGTERM.
 
 /// jemalloc with background threads: memory freed after a spike goes back
 /// to the system within seconds (glibc's malloc kept it; see
 /// docs/bench/abuse-soak.md).
-#[cfg(feature = "ssr")]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-#[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     use clap::Parser;
-    use tidings::server::{Config, run};
+    use tidings::server::{Config, Tidings, serve, site};
 
     let mut config = Config::parse();
     if let Err(message) = config.validate() {
@@ -29,7 +28,7 @@ async fn main() -> std::process::ExitCode {
         )
         .init();
     // Before listening: a --secrets-file that cannot be written stops the
-    // start (`run` then finds both secrets set).
+    // start (the builder then finds both secrets set).
     if let Err(message) = tidings::server::secrets::ensure(&mut config) {
         eprintln!("error: {message}");
         return std::process::ExitCode::from(1);
@@ -41,8 +40,19 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(1);
         }
     };
+    if let Ok(addr) = listener.local_addr() {
+        config.addr = addr;
+    }
+    let site = site(&config);
+    let (hub, tidings) = match Tidings::builder(config.clone()).build() {
+        Ok(built) => built,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
     tracing::info!("Tidings listening on http://{}", config.addr);
-    match run(listener, config, shutdown_signal()).await {
+    match serve(listener, hub.merge(site), tidings, shutdown_signal()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -52,7 +62,6 @@ async fn main() -> std::process::ExitCode {
 }
 
 /// `tidings token ...`: prints a signed token.
-#[cfg(feature = "ssr")]
 fn mint(
     config: &tidings::server::Config,
     args: &tidings::server::config::TokenArgs,
@@ -83,7 +92,6 @@ fn mint(
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-#[cfg(feature = "ssr")]
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -104,6 +112,3 @@ async fn shutdown_signal() {
         _ = term => {}
     }
 }
-
-#[cfg(not(feature = "ssr"))]
-fn main() {}

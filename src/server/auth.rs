@@ -72,6 +72,20 @@ impl Access {
             expires_at: None,
         }
     }
+
+    /// A signed-in user of the host app (see [`crate::server::Identify`]):
+    /// the topic patterns they may subscribe and publish to, no expiry,
+    /// no admin feed.
+    pub fn member(user: User, subscribe: Vec<String>, publish: Vec<String>) -> Self {
+        Access {
+            user,
+            subscribe,
+            publish,
+            guest: false,
+            admin: false,
+            expires_at: None,
+        }
+    }
 }
 
 /// Why a token was refused (never more detail than this on the wire).

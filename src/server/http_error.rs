@@ -6,8 +6,11 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-/// An API error: status, stable code, short message.
-#[derive(Debug)]
+/// An error of the HTTP API and of the in-process handle alike: the HTTP
+/// status it answers with, a stable code (`bad_topic`, `not_found`,
+/// `ended`, `too_many_jobs`, …, listed in docs/http-api.md) and a short
+/// message in our words.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
@@ -23,6 +26,20 @@ impl ApiError {
         }
     }
 }
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({}): {}",
+            self.code,
+            self.status.as_u16(),
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for ApiError {}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {

@@ -14,8 +14,6 @@ use crate::server::hub::dedupe::Dedupe;
 use crate::server::hub::{Hub, HubLimits};
 use crate::server::jobs::{JobLimits, Jobs};
 use crate::server::stats::Stats;
-use axum::extract::FromRef;
-use leptos::config::LeptosOptions;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio_util::sync::CancellationToken;
@@ -23,7 +21,7 @@ use tokio_util::task::TaskTracker;
 
 /// Everything the server shares; cheap to clone.
 #[derive(Clone)]
-pub struct AppState {
+pub(crate) struct AppState {
     pub(crate) hub: Arc<Hub>,
     /// The Redis backplane, when `--redis-url` is set.
     pub(crate) redis: Option<Arc<RedisBackplane>>,
@@ -51,13 +49,14 @@ pub struct AppState {
     pub(crate) draining: CancellationToken,
     /// Tracks every spawned task so shutdown can wait for them.
     pub(crate) tracker: TaskTracker,
-    pub(crate) leptos_options: LeptosOptions,
     /// Open sessions of the SSE fallback transport.
     pub(crate) sse: Arc<crate::server::transport::sse::sessions::SseSessions>,
     /// The assistant's model (`--llm-url`); None: the demo answer.
     pub(crate) llm: Option<Arc<crate::server::jobs::llm::Llm>>,
     /// The last rate state of each guest address (see `guest_rates.rs`).
     pub(crate) guest_rates: Arc<crate::server::connection::guest_rates::GuestRates>,
+    /// The host app's identity hook (embedding), tried before tokens.
+    pub(crate) identify: Option<Arc<dyn crate::server::identify::Identify>>,
     next_conn: Arc<AtomicU64>,
 }
 
@@ -73,12 +72,7 @@ pub enum StateError {
 impl AppState {
     /// `secret` signs and checks tokens. Fails only for a Redis URL or an
     /// LLM client that cannot be set up.
-    pub fn new(
-        config: Config,
-        leptos_options: LeptosOptions,
-        secret: &str,
-        api_key: String,
-    ) -> Result<Self, StateError> {
+    pub(crate) fn new(config: Config, secret: &str, api_key: String) -> Result<Self, StateError> {
         let limits = HistoryLimits {
             max_messages: config.history_messages as usize,
             max_age: std::time::Duration::from_millis(config.history_ms),
@@ -145,8 +139,8 @@ impl AppState {
             shutdown: CancellationToken::new(),
             draining: CancellationToken::new(),
             tracker: TaskTracker::new(),
-            leptos_options,
             guest_rates: Arc::default(),
+            identify: None,
             next_conn: Arc::new(AtomicU64::new(1)),
         })
     }
@@ -163,11 +157,5 @@ impl AppState {
             tracker: &self.tracker,
             shutdown: &self.shutdown,
         }
-    }
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
     }
 }

@@ -21,6 +21,7 @@ mod backpressure;
 mod binary;
 mod budgets;
 mod decode_props;
+mod embed;
 mod exactly_once;
 mod health;
 mod hostile;

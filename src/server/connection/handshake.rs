@@ -5,6 +5,7 @@
 use crate::server::auth;
 use crate::server::connection::session::Initial;
 use crate::server::state::AppState;
+use axum::http::request::Parts;
 use serde::Deserialize;
 
 /// Query parameters of the WebSocket upgrade.
@@ -63,4 +64,16 @@ pub(crate) fn initial_for(params: &ConnectParams, state: &AppState) -> Initial {
         )),
         _ => Initial::AwaitAuthFrame,
     }
+}
+
+/// [`initial_for`], after the host app's identity hook, if it has one
+/// (see [`crate::server::Identify`]): the hook's answer wins; `None`
+/// falls back to the token or the guest.
+pub(crate) async fn identify(params: &ConnectParams, parts: &Parts, state: &AppState) -> Initial {
+    if let Some(hook) = &state.identify
+        && let Some(access) = hook.identify(parts).await
+    {
+        return Initial::Ready(access);
+    }
+    initial_for(params, state)
 }

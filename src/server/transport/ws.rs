@@ -2,13 +2,14 @@
 //! client is, tungstenite's buffers), then the connection's logic runs
 //! on the socket.
 
-use crate::server::connection::handshake::{ConnectParams, initial_for};
+use crate::server::connection::handshake::{ConnectParams, identify};
 use crate::server::connection::session;
 use crate::server::state::AppState;
 use crate::server::transport::client_addr;
 use crate::server::transport::request::{origin_allowed, peer_of};
 use axum::extract::{Query, State, WebSocketUpgrade};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
 /// Bytes tungstenite gathers before it writes to the socket. The writer
@@ -20,16 +21,20 @@ const WS_WRITE_BUFFER: usize = 4 * 1024;
 /// `GET /ws`: upgrades to a WebSocket connection.
 pub(crate) async fn ws_handler(
     ws: WebSocketUpgrade,
-    headers: HeaderMap,
-    extensions: axum::http::Extensions,
+    parts: Parts,
     Query(params): Query<ConnectParams>,
     State(state): State<AppState>,
 ) -> Response {
-    if !origin_allowed(&headers, &state.config.allowed_origins) {
+    let headers = &parts.headers;
+    if !origin_allowed(headers, &state.config.allowed_origins) {
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
-    let initial = initial_for(&params, &state);
-    let ip = client_addr::client_ip(peer_of(&extensions), &headers, &state.config.trusted_proxy);
+    let initial = identify(&params, &parts, &state).await;
+    let ip = client_addr::client_ip(
+        peer_of(&parts.extensions),
+        headers,
+        &state.config.trusted_proxy,
+    );
     let max = state.config.max_frame_bytes as usize;
     let tracker = state.tracker.clone();
     // Read up to twice the limit so an oversized message can be answered

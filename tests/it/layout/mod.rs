@@ -156,6 +156,36 @@ const FORBIDDEN: &[(&str, &str, &str)] = &[
         "server::connection",
         "the HTTP API knows no connection",
     ),
+    (
+        "server::backend",
+        "server::http_api",
+        "the backend serves the HTTP API",
+    ),
+    (
+        "server::backend",
+        "server::embed",
+        "the backend serves the embedding handle",
+    ),
+    (
+        "server::backend",
+        "server::transport",
+        "the backend knows no transport",
+    ),
+    (
+        "server::backend",
+        "server::connection",
+        "the backend knows no connection",
+    ),
+    (
+        "server::http_api",
+        "server::embed",
+        "the HTTP API knows no embedding handle",
+    ),
+    (
+        "server::embed",
+        "server::serve",
+        "the binary's site builds on the embedding",
+    ),
 ];
 
 /// `(part, what it may import)`: the lower parts, each of which may
@@ -167,6 +197,7 @@ const ONLY: &[(&str, &[&str])] = &[
     ("server::disconnect", &[]),
     ("server::http_error", &[]),
     ("server::auth", &[]),
+    ("server::identify", &["server::auth"]),
     ("server::stats", &["server::disconnect"]),
     ("server::config", &["server::auth"]),
     ("server::history", &["server::frames", "server::budget"]),

@@ -5,7 +5,7 @@
 //! `POST /sse/{session}` carries client frames. Behind both runs the very
 //! same connection code as `/ws` (see `sessions.rs`).
 
-use crate::server::connection::handshake::{ConnectParams, initial_for};
+use crate::server::connection::handshake::{ConnectParams, identify};
 use crate::server::connection::session;
 use crate::server::http_error::ApiError;
 use crate::server::state::AppState;
@@ -27,19 +27,19 @@ fn forbidden_origin() -> ApiError {
 /// `GET /sse?name=&uid=` (guest), `?token=`, or neither (then POST an
 /// `auth` frame first): opens a session and streams its frames.
 pub async fn open(
-    headers: HeaderMap,
-    extensions: axum::http::Extensions,
+    parts: axum::http::request::Parts,
     Query(params): Query<ConnectParams>,
     State(state): State<AppState>,
 ) -> Response {
-    if !origin_allowed(&headers, &state.config.allowed_origins) {
+    let headers = &parts.headers;
+    if !origin_allowed(headers, &state.config.allowed_origins) {
         return forbidden_origin().into_response();
     }
-    let initial = initial_for(&params, &state);
-    let peer = peer_of(&extensions);
+    let initial = identify(&params, &parts, &state).await;
+    let peer = peer_of(&parts.extensions);
     let ip = crate::server::transport::client_addr::client_ip(
         peer,
-        &headers,
+        headers,
         &state.config.trusted_proxy,
     );
     let Ok(Opened {
