@@ -82,8 +82,9 @@ fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such operation")
 }
 
-/// Starts an operation by `author`; returns its id and the token a
-/// user's Cancel (or the server's shutdown) cancels.
+/// Starts an operation by `author`; returns its id and a token cancelled
+/// once a user's Cancel has been shown to everyone (or the server shuts
+/// down).
 pub(crate) fn create(
     state: &AppState,
     req: CreateOperation,
@@ -100,7 +101,7 @@ pub(crate) fn create(
             let (code, message) = why.error();
             ApiError::new(StatusCode::TOO_MANY_REQUESTS, code.as_str(), message)
         })?;
-    let done = tokio_util::sync::CancellationToken::new();
+    let done = CancellationToken::new();
     let topic = req.topic.clone();
     state.api_jobs.insert(
         id,
@@ -130,12 +131,16 @@ pub(crate) fn create(
     });
     // A user's Cancel: mark it cancelled for everyone and tell the backend.
     let st = state.clone();
-    let cancelled = cancel.clone();
+    // The in-process backend hears it only once everyone was shown the
+    // end, so what it says next comes after that.
+    let cancelled = CancellationToken::new();
+    let heard = cancelled.clone();
     state.tracker.spawn(async move {
         tokio::select! {
             _ = done.cancelled() => return,
             _ = cancel.cancelled() => {}
         }
+        let _heard = heard.drop_guard();
         if st.shutdown.is_cancelled() {
             return;
         }

@@ -71,8 +71,8 @@ pub struct StreamView {
 }
 
 /// Opens a stream by `author` (its name replaced by the request's
-/// `author`, if any); returns its id and the token a user's Stop (or the
-/// server's shutdown) cancels.
+/// `author`, if any); returns its id and a token cancelled once a user's
+/// Stop has ended the stream for everyone (or the server shuts down).
 pub(crate) fn open(
     state: &AppState,
     req: OpenStream,
@@ -89,7 +89,7 @@ pub(crate) fn open(
             let (code, message) = why.error();
             ApiError::new(StatusCode::TOO_MANY_REQUESTS, code.as_str(), message)
         })?;
-    let done = tokio_util::sync::CancellationToken::new();
+    let done = CancellationToken::new();
     let topic = req.topic.clone();
     state.api_jobs.insert(
         id,
@@ -122,12 +122,16 @@ pub(crate) fn open(
         t.trim_finished(retained);
     });
     let st = state.clone();
-    let stopped = cancel.clone();
+    // The in-process backend hears it only once everyone was shown the
+    // end, so what it says next comes after that.
+    let stopped = CancellationToken::new();
+    let heard = stopped.clone();
     state.tracker.spawn(async move {
         tokio::select! {
             _ = done.cancelled() => return,
             _ = cancel.cancelled() => {}
         }
+        let _heard = heard.drop_guard();
         if st.shutdown.is_cancelled() {
             return;
         }
