@@ -132,8 +132,9 @@ pub(crate) fn create(
     // A user's Cancel: mark it cancelled for everyone and tell the backend.
     let st = state.clone();
     // The in-process backend hears it only once everyone was shown the
-    // end, so what it says next comes after that.
-    let cancelled = CancellationToken::new();
+    // end, so what it says next comes after that (a shutdown it hears at
+    // once, even after the end).
+    let cancelled = state.shutdown.child_token();
     let heard = cancelled.clone();
     state.tracker.spawn(async move {
         tokio::select! {

@@ -123,8 +123,9 @@ pub(crate) fn open(
     });
     let st = state.clone();
     // The in-process backend hears it only once everyone was shown the
-    // end, so what it says next comes after that.
-    let stopped = CancellationToken::new();
+    // end, so what it says next comes after that (a shutdown it hears at
+    // once, even after the end).
+    let stopped = state.shutdown.child_token();
     let heard = stopped.clone();
     state.tracker.spawn(async move {
         tokio::select! {
