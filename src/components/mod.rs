@@ -2,7 +2,9 @@
 //! the realtime client from context; none touches a socket.
 
 mod connection_status;
+mod follow;
 mod line_chart;
+mod message_list;
 mod operation_progress;
 mod streaming_response;
 mod toasts;
@@ -10,6 +12,7 @@ mod typing_indicator;
 
 pub use connection_status::ConnectionStatus;
 pub use line_chart::{LineChart, polyline_points};
+pub use message_list::{MessageList, new_messages_label};
 pub use operation_progress::OperationProgress;
 pub use streaming_response::StreamingResponse;
 pub use toasts::Toasts;

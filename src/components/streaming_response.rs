@@ -2,8 +2,8 @@
 //! unless the reader scrolled up, a Stop button, and the interrupted /
 //! failed / cancelled marks.
 
+use super::follow::Follow;
 use crate::client::store::{StreamStatus, StreamView};
-use leptos::html::Div;
 use leptos::prelude::*;
 
 /// One streamed response (or a placeholder when there is none yet).
@@ -12,22 +12,11 @@ pub fn StreamingResponse(
     #[prop(into)] stream: Signal<Option<StreamView>>,
     #[prop(into)] on_stop: Callback<uuid::Uuid>,
 ) -> impl IntoView {
-    let area = NodeRef::<Div>::new();
     // Follow the text unless the reader scrolled away from the bottom.
-    let follow = RwSignal::new(true);
-    let on_scroll = move |_| {
-        if let Some(el) = area.get_untracked() {
-            let near_bottom = el.scroll_height() - el.scroll_top() - el.client_height() < 24;
-            follow.set(near_bottom);
-        }
-    };
+    let follow = Follow::new();
     Effect::new(move |_| {
         let _len = stream.read().as_ref().map(|s| s.text.len());
-        if follow.get_untracked()
-            && let Some(el) = area.get_untracked()
-        {
-            el.set_scroll_top(el.scroll_height());
-        }
+        follow.keep_up();
     });
     let status = move || stream.read().as_ref().map(|s| s.status.clone());
     let state = move || status().map(|s| s.as_str()).unwrap_or("idle");
@@ -42,7 +31,7 @@ pub fn StreamingResponse(
     };
     view! {
         <div class="stream">
-            <div class="stream-text" node_ref=area on:scroll=on_scroll data-testid="stream-text"
+            <div class="stream-text" node_ref=follow.area on:scroll=move |_| follow.on_scroll() data-testid="stream-text"
                 aria-busy=move || streaming().to_string()>
                 {move || stream.read().as_ref().map(|s| s.text.clone()).unwrap_or_default()}
             </div>

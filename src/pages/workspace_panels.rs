@@ -2,9 +2,9 @@
 //! assistant (prompt + streaming response), operations (demo job + live
 //! progress). They read the realtime client and render components.
 
-use crate::client::store::{SendStatus, StreamStatus, TopicView};
+use crate::client::store::{StreamStatus, TopicView};
 use crate::client::use_realtime;
-use crate::components::{OperationProgress, StreamingResponse, TypingIndicator};
+use crate::components::{MessageList, OperationProgress, StreamingResponse, TypingIndicator};
 use crate::protocol::*;
 use leptos::prelude::*;
 
@@ -107,25 +107,7 @@ pub fn RoomPanel(topic: String) -> impl IntoView {
         <section class="panel room" aria-label="Room">
             <h2>"Room"</h2>
             <div class="room-body">
-                <ol class="messages" data-testid="message-list">
-                    <For each=move || messages.get() key=|m| m.id let(m)>
-                        <li class="message" data-testid="message" data-status="delivered">
-                            <span class="author" data-testid="message-author">{m.from.name.clone()}</span>
-                            <span class="text" data-testid="message-text">{m.text.clone()}</span>
-                        </li>
-                    </For>
-                    <For each=move || pending.get() key=|p| (p.id, p.status.clone()) let(p)>
-                        <li class="message pending" data-testid="message"
-                            data-status=if p.status == SendStatus::Pending { "pending" } else { "failed" }
-                            title=match &p.status { SendStatus::Failed(why) => why.clone(), _ => "Sending…".into() }>
-                            <span class="author" data-testid="message-author">{my_name()}</span>
-                            <span class="text" data-testid="message-text">{p.text.clone()}</span>
-                            <span class="status">
-                                {if p.status == SendStatus::Pending { "sending…" } else { "not delivered" }}
-                            </span>
-                        </li>
-                    </For>
-                </ol>
+                <MessageList messages=messages pending=pending my_name=Signal::derive(my_name)/>
                 <aside class="presence">
                     <h3>"Here now"</h3>
                     <ul data-testid="presence-list">

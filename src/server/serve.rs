@@ -28,7 +28,10 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 pub fn site(config: &Config) -> Router {
     let options = leptos_options(config);
     let routes = generate_route_list(App);
-    let router = Router::new();
+    let favicon = axum::routing::get(crate::server::operator::favicon::favicon);
+    let router = Router::new()
+        .route("/favicon.svg", favicon.clone())
+        .route("/favicon.ico", favicon);
     #[cfg(feature = "embed")]
     let router = router.route(
         "/pkg/{*path}",

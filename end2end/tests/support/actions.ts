@@ -14,6 +14,7 @@ import {
   type Page,
 } from '@playwright/test';
 import { expectConnected } from './checks';
+import { takeConsoleProblems, watchConsole } from './console-guard';
 import {
   connDetails,
   messageInput,
@@ -77,6 +78,7 @@ export async function openWorkspace(
   options: WorkspaceOptions,
 ): Promise<Page> {
   const page = await context.newPage();
+  watchConsole(page);
   await page.goto(workspaceUrl(options));
   if (options.waitForConnected ?? true) {
     await expectConnected(page, { timeout: FIRST_CONNECT_TIMEOUT_MS });
@@ -106,9 +108,16 @@ export async function joinAs(
   }
 }
 
-/** Close every guest's context; already closed ones are fine. */
+/**
+ * Close every guest's context (already closed ones are fine), then fail if
+ * any of their pages logged a console error or warning (see console-guard).
+ */
 export async function leave(...guests: Array<Guest | undefined>): Promise<void> {
   await Promise.all(guests.map((guest) => guest?.context.close().catch(() => {})));
+  const logged = guests.flatMap((guest) =>
+    guest ? takeConsoleProblems(guest.page).map((line) => `${guest.name}: ${line}`) : [],
+  );
+  expect(logged, 'the pages logged no console errors or warnings').toEqual([]);
 }
 
 /** Open the connection details `<details>` so its contents are visible. */

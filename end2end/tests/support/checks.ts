@@ -7,11 +7,14 @@ import {
   assistantTyping,
   badge,
   type ConnState,
+  messageScroll,
   messagesWithText,
   opCancelButton,
   opPercent,
   type OperationState,
   progressBar,
+  readMessageScrollGap,
+  readOverflow,
   readPresenceNames,
   readProgress,
   streamStatus,
@@ -80,6 +83,35 @@ export async function expectMessage(
   const message = messagesWithText(page, text);
   await expect(message, `message "${text}" is listed once`).toHaveCount(1, { timeout });
   await expect(message.getByTestId('message-author')).toHaveText(author);
+}
+
+/** The message list is scrolled to its newest message and follows new ones. */
+export async function expectFollowingNewest(
+  page: Page,
+  newestText: string,
+  { timeout }: Timeout = {},
+): Promise<void> {
+  await expect(messageScroll(page), 'the message list follows').toHaveAttribute(
+    'data-following',
+    'true',
+    { timeout },
+  );
+  await expect
+    .poll(() => readMessageScrollGap(page), {
+      message: 'the message list is scrolled to the bottom',
+      timeout,
+    })
+    .toBeLessThan(2);
+  await expect(messagesWithText(page, newestText), 'the newest message is on screen').toBeInViewport(
+    { timeout },
+  );
+}
+
+/** `locator`'s text wraps inside its own box and inside the page's width. */
+export async function expectWrapsInside(locator: Locator, what: string): Promise<void> {
+  await expect
+    .poll(() => readOverflow(locator), { message: `${what} wraps inside its box and the page` })
+    .toEqual({ ownBox: 0, pageEdge: 0 });
 }
 
 /** The typing indicator reads exactly `text` ('' when nobody else types). */

@@ -44,6 +44,10 @@ export const nameSaveButton = (page: Page): Locator => page.getByTestId('name-sa
 
 export const messageList = (page: Page): Locator => page.getByTestId('message-list');
 export const messages = (page: Page): Locator => messageList(page).getByTestId('message');
+/** The scroll area around the list; `data-following` says whether it follows new messages. */
+export const messageScroll = (page: Page): Locator => page.getByTestId('message-scroll');
+/** "N new messages ↓", shown while the reader is scrolled up and messages arrived. */
+export const newMessagesButton = (page: Page): Locator => page.getByTestId('new-messages');
 export const messageInput = (page: Page): Locator => page.getByTestId('message-input');
 export const messageSendButton = (page: Page): Locator => page.getByTestId('message-send');
 export const presenceUsers = (page: Page): Locator =>
@@ -135,6 +139,30 @@ export async function readProgress(operation: Locator): Promise<number> {
 /** `window.__tidings.connectedAt`, or undefined before the first Connected. */
 export async function readConnectedAt(page: Page): Promise<number | undefined> {
   return page.evaluate(() => window.__tidings?.connectedAt);
+}
+
+/** How far the message list is from its bottom (px; 0 when scrolled all the way down). */
+export async function readMessageScrollGap(page: Page): Promise<number> {
+  return messageScroll(page).evaluate(
+    (el) => el.scrollHeight - el.scrollTop - el.clientHeight,
+  );
+}
+
+/**
+ * How far `locator`'s content sticks out past its own box and past the
+ * page's right edge (px; 0 and 0 when everything wraps inside).
+ */
+export async function readOverflow(
+  locator: Locator,
+): Promise<{ ownBox: number; pageEdge: number }> {
+  return locator.evaluate((el) => ({
+    ownBox: Math.max(0, el.scrollWidth - el.clientWidth),
+    pageEdge: Math.max(
+      0,
+      Math.ceil(el.getBoundingClientRect().right) - document.documentElement.clientWidth,
+      document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    ),
+  }));
 }
 
 // --------------------------------------------------------------- helpers ----
