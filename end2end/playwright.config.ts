@@ -13,7 +13,12 @@ import { E2E_JWT_SECRET } from './tests/support/tokens';
 /** Server binary, relative to the project root (the webServer's cwd). */
 const bin = process.env.TIDINGS_BIN ?? 'target/release/tidings';
 
-const BASE_URL = 'http://127.0.0.1:3900';
+/** The shared server's port: E2E_PORT, so two checkouts can run side by side (default 3900). */
+const PORT = Number(process.env.E2E_PORT ?? 3900);
+if (!Number.isInteger(PORT) || PORT < 1 || PORT > 65535) {
+  throw new Error(`E2E_PORT must be a TCP port (1-65535), not "${process.env.E2E_PORT}"`);
+}
+const BASE_URL = `http://127.0.0.1:${PORT}`;
 
 export default defineConfig({
   testDir: './tests',
@@ -47,7 +52,7 @@ export default defineConfig({
   },
   webServer: {
     // A known JWT secret, so specs can mint tokens (e.g. admin.spec.ts).
-    command: `${bin} --addr 127.0.0.1:3900 --demo-job-ms 4000 --jwt-secret ${E2E_JWT_SECRET}`,
+    command: `${bin} --addr 127.0.0.1:${PORT} --demo-job-ms 4000 --jwt-secret ${E2E_JWT_SECRET}`,
     // TIDINGS_RUN_DIR: a directory holding only the binary (the site is
     // embedded in release builds), to show it needs nothing beside it.
     cwd: process.env.TIDINGS_RUN_DIR ?? '..',

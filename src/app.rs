@@ -2,6 +2,7 @@
 //! as context to every component.
 
 use crate::client::RealtimeClient;
+use crate::components::provide_clock;
 use crate::pages::{Admin, Workspace};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -33,6 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(RealtimeClient::new());
+    provide_clock();
     view! {
         <Stylesheet id="leptos" href="/pkg/tidings.css"/>
         <Title text="Tidings"/>

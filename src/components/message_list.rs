@@ -1,10 +1,12 @@
-//! `<MessageList/>`: a room's messages, oldest first, that follows the
+//! `<MessageList/>`: a room's messages, oldest first, each with its time,
+//! consecutive ones of one author grouped under one name. It follows the
 //! conversation: it lands on the newest message and stays there as
 //! messages arrive, unless the reader scrolled up; then a
 //! "N new messages ↓" button counts what arrived and jumps down. Sending a
 //! message jumps down too.
 
 use super::follow::Follow;
+use super::relative_time::RelativeTime;
 use crate::client::store::{ChatMessage, PendingMessage, SendStatus};
 use crate::protocol::FrameId;
 use leptos::prelude::*;
@@ -15,6 +17,23 @@ fn arrived_after(messages: &[ChatMessage], last_seen: Option<FrameId>) -> usize 
     last_seen
         .and_then(|id| messages.iter().rposition(|m| m.id == id))
         .map_or(messages.len(), |i| messages.len() - 1 - i)
+}
+
+/// Messages of one author this close to the one before join its group.
+const GROUP_WINDOW_MS: u64 = 5 * 60_000;
+
+/// For each message, whether it continues the group of the one before it
+/// (same author, at most five minutes later).
+pub fn grouped_flags(messages: &[ChatMessage]) -> Vec<bool> {
+    let mut flags = Vec::with_capacity(messages.len());
+    let mut previous: Option<&ChatMessage> = None;
+    for m in messages {
+        flags.push(previous.is_some_and(|p| {
+            p.from.id == m.from.id && m.ts.saturating_sub(p.ts) <= GROUP_WINDOW_MS
+        }));
+        previous = Some(m);
+    }
+    flags
 }
 
 /// "1 new message ↓", "5 new messages ↓".
@@ -63,8 +82,11 @@ pub fn MessageList(
             <div class="messages-scroll" node_ref=follow.area data-testid="message-scroll"
                 data-following=move || follow.following.get().to_string() on:scroll=move |_| follow.on_scroll()>
                 <ol class="messages" data-testid="message-list">
-                    <For each=move || messages.get() key=|m| m.id let(m)>
-                        <li class="message" data-testid="message" data-status="delivered">
+                    <For each=move || messages.with(|m| m.iter().cloned().zip(grouped_flags(m)).collect::<Vec<_>>())
+                        key=|(m, grouped)| (m.id, *grouped) let((m, grouped))>
+                        <li class="message" data-testid="message" data-status="delivered"
+                            data-grouped=grouped.to_string()>
+                            <RelativeTime ts=m.ts test_id="message-time"/>
                             <span class="author" data-testid="message-author">{m.from.name.clone()}</span>
                             <span class="text" data-testid="message-text">{m.text.clone()}</span>
                         </li>
@@ -98,16 +120,38 @@ mod tests {
     use crate::protocol::User;
 
     fn message(n: u64) -> ChatMessage {
+        by("u", n, n)
+    }
+
+    fn by(author: &str, n: u64, ts: u64) -> ChatMessage {
         ChatMessage {
             id: FrameId::from_u128(u128::from(n) + 1),
             seq: Some(n),
             from: User {
-                id: "u".into(),
-                name: "U".into(),
+                id: author.into(),
+                name: author.to_uppercase(),
             },
             text: format!("m{n}"),
-            ts: n,
+            ts,
         }
+    }
+
+    #[test]
+    fn groups_consecutive_messages_of_one_author_close_in_time() {
+        let minute = 60_000;
+        let list = [
+            by("a", 0, 0),
+            by("a", 1, minute),
+            by("b", 2, 2 * minute),
+            by("a", 3, 3 * minute),
+            by("a", 4, 3 * minute + GROUP_WINDOW_MS),
+            by("a", 5, 4 * minute + 2 * GROUP_WINDOW_MS),
+        ];
+        assert_eq!(
+            grouped_flags(&list),
+            [false, true, false, false, true, false]
+        );
+        assert!(grouped_flags(&[]).is_empty());
     }
 
     #[test]

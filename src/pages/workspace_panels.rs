@@ -4,7 +4,9 @@
 
 use crate::client::store::{StreamStatus, TopicView};
 use crate::client::use_realtime;
-use crate::components::{MessageList, OperationProgress, StreamingResponse, TypingIndicator};
+use crate::components::{
+    MessageList, OperationProgress, StreamingResponse, TypingIndicator, ordinal_of,
+};
 use crate::protocol::*;
 use leptos::prelude::*;
 
@@ -238,9 +240,12 @@ pub fn OperationsPanel(topic: String) -> impl IntoView {
                         let op = topic_view(topic.clone(), move |t| {
                             t.and_then(|t| t.operations.iter().find(|o| o.operation_id == id).cloned())
                         });
+                        let number = topic_view(topic.clone(), move |t| {
+                            t.and_then(|t| ordinal_of(&t.operations, id)).unwrap_or(1)
+                        });
                         op.get_untracked().map(|first| {
                             let sig = Signal::derive(move || op.get().unwrap_or_else(|| first.clone()));
-                            view! { <OperationProgress op=sig on_cancel=cancel/> }
+                            view! { <OperationProgress op=sig on_cancel=cancel number=number/> }
                         })
                     }
                 </For>
