@@ -2,7 +2,7 @@
 //! as context to every component.
 
 use crate::client::RealtimeClient;
-use crate::components::provide_clock;
+use crate::components::{THEME_BOOT_SCRIPT, provide_clock};
 use crate::pages::{Admin, Workspace};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -20,6 +20,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                <script inner_html=THEME_BOOT_SCRIPT></script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>

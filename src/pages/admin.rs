@@ -6,7 +6,7 @@
 //! answers `forbidden` and the page says so.
 
 use crate::client::{Identity, storage, use_realtime};
-use crate::components::{ConnectionStatus, LineChart, Toasts};
+use crate::components::{ConnectionStatus, LineChart, ThemeToggle, Toasts};
 use crate::protocol::{ADMIN_TOPIC, AdminSample};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -86,6 +86,7 @@ pub fn Admin() -> impl IntoView {
             <h1>"Tidings admin"</h1>
             <a href="/">"Workspace"</a>
             <ConnectionStatus/>
+            <ThemeToggle/>
         </header>
         <main class="admin" data-testid="admin-page">
             <Show when=move || missing_token.get()>

@@ -3,7 +3,7 @@
 
 use super::workspace_panels::{AssistantPanel, OperationsPanel, RoomPanel};
 use crate::client::{Identity, servers, storage, use_realtime};
-use crate::components::{ConnectionStatus, Toasts};
+use crate::components::{ConnectionStatus, ThemeToggle, Toasts};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -157,6 +157,7 @@ pub fn Workspace() -> impl IntoView {
                 </form>
             </details>
             <ConnectionStatus/>
+            <ThemeToggle/>
         </header>
         <main class="workspace">
             {view! { <RoomPanel topic=topics.room.clone()/> }.into_any()}
