@@ -27,15 +27,25 @@ fi
 rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 
+# The build tools only drive the build, so they are compiled for a quick
+# install rather than top speed: opt-level 1, no LTO (swc, lightningcss and
+# wasm-bindgen's walrus dominate; at opt-level 3 cargo-leptos alone took 25
+# minutes here). Both install at once, so each fills the other's idle core.
+tools_profile=(env CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false
+  CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_DEBUG=0)
+tool_pids=()
 if ! cargo leptos --version 2>/dev/null | grep -q ' 0\.3\.10'; then
-  say "Installing cargo-leptos 0.3.10 (about 15 minutes, once per machine)"
-  cargo install cargo-leptos --locked --version 0.3.10
+  say "Installing cargo-leptos 0.3.10 (once per machine)"
+  "${tools_profile[@]}" cargo install cargo-leptos --locked --version 0.3.10 &
+  tool_pids+=($!)
 fi
 if ! wasm-bindgen --version 2>/dev/null | grep -q ' 0\.2\.130'; then
-  say "Installing wasm-bindgen-cli 0.2.130 (about 5 minutes, once per machine)"
-  CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback \
-    cargo install wasm-bindgen-cli --version 0.2.130
+  say "Installing wasm-bindgen-cli 0.2.130 (once per machine)"
+  "${tools_profile[@]}" CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback \
+    cargo install wasm-bindgen-cli --version 0.2.130 &
+  tool_pids+=($!)
 fi
+for pid in "${tool_pids[@]}"; do wait "$pid"; done
 
 stamp=end2end/node_modules/.tidings-lock
 if [ ! -f "$stamp" ] || ! cmp -s end2end/package-lock.json "$stamp"; then

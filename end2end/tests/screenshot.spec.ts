@@ -1,6 +1,8 @@
 /**
- * Takes the README screenshot (docs/workspace.png) of a lively workspace:
- * a conversation, a running job, a streaming answer and someone typing.
+ * Takes the README screenshots of a lively workspace (a conversation, a
+ * running job, a streaming answer and someone typing): desktop
+ * (docs/workspace.png), phone (docs/workspace-phone.png) and dark
+ * (docs/workspace-dark.png).
  */
 import { statSync } from 'node:fs';
 import path from 'node:path';
@@ -20,9 +22,12 @@ import {
   expectStreamState,
   expectTypingIndicator,
 } from './support/checks';
-import { messages, readStreamWordCount } from './support/finders';
+import { messages, readBackgroundLuminance, readStreamWordCount } from './support/finders';
 
-const SCREENSHOT = path.resolve(__dirname, '../../docs/workspace.png');
+const DOCS = path.resolve(__dirname, '../../docs');
+const SCREENSHOT = path.join(DOCS, 'workspace.png');
+const PHONE = path.join(DOCS, 'workspace-phone.png');
+const DARK = path.join(DOCS, 'workspace-dark.png');
 const ROOM = 'demo';
 
 test.use({ viewport: { width: 1280, height: 900 } });
@@ -65,11 +70,27 @@ test('workspace screenshot for the docs', async ({ browser }) => {
     await expectTypingIndicator(alice.page, 'Bob is typing');
 
     await alice.page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    // The same moment on a phone: the top of the page, as one first sees it.
+    await alice.page.setViewportSize({ width: 390, height: 844 });
+    await expect(messages(alice.page).last()).toBeVisible();
+    await alice.page.screenshot({ path: PHONE });
+
+    // And in a dark system theme, with no choice of the page's own stored.
+    await alice.page.setViewportSize({ width: 1280, height: 900 });
+    await alice.page.emulateMedia({ colorScheme: 'dark' });
+    await expect(alice.page.locator('html')).not.toHaveAttribute('data-theme', 'light');
+    await expect
+      .poll(() => readBackgroundLuminance(alice!.page), { message: 'a dark page' })
+      .toBeLessThan(0.5);
+    await alice.page.screenshot({ path: DARK, fullPage: true });
   } finally {
     await leave(alice, bob);
   }
 
-  const { size } = statSync(SCREENSHOT);
-  console.log(`screenshot: ${SCREENSHOT} (${size} bytes)`);
-  expect(size, 'screenshot is a real picture').toBeGreaterThan(10 * 1024);
+  for (const shot of [SCREENSHOT, PHONE, DARK]) {
+    const { size } = statSync(shot);
+    console.log(`screenshot: ${path.basename(shot)} (${size} bytes)`);
+    expect(size, `${path.basename(shot)} is a real picture`).toBeGreaterThan(10 * 1024);
+  }
 });

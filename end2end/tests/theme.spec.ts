@@ -6,22 +6,9 @@
 import { expect, type Page, test } from '@playwright/test';
 import { type Guest, joinAs, leave, uniqueRoom } from './support/actions';
 import { expectConnected } from './support/checks';
+import { readBackgroundLuminance } from './support/finders';
 
 const themeToggle = (page: Page) => page.getByTestId('theme-toggle');
-
-/** Relative luminance (0 black … 1 white) of the body's background. */
-async function readBackgroundLuminance(page: Page): Promise<number> {
-  return page.evaluate(() => {
-    const [r, g, b] = getComputedStyle(document.body)
-      .backgroundColor.match(/[\d.]+/g)!
-      .slice(0, 3)
-      .map((v) => {
-        const c = Number(v) / 255;
-        return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-      });
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  });
-}
 
 async function expectDark(page: Page, dark: boolean): Promise<void> {
   await expect(themeToggle(page)).toHaveAttribute('aria-pressed', String(dark));

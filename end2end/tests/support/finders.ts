@@ -179,3 +179,17 @@ function escapeRegExp(text: string): string {
 function cssString(text: string): string {
   return text.replace(/["\\]/g, '\\$&');
 }
+
+/** Relative luminance (0 black … 1 white) of the body's background. */
+export async function readBackgroundLuminance(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const [r, g, b] = getComputedStyle(document.body)
+      .backgroundColor.match(/[\d.]+/g)!
+      .slice(0, 3)
+      .map((v) => {
+        const c = Number(v) / 255;
+        return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+      });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  });
+}
