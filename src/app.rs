@@ -1,15 +1,10 @@
-//! The page shell and the app: routes, and the realtime client provided
-//! as context to every component.
+//! The page shell and the app: which page the path shows, and the
+//! realtime client provided as context to every component.
 
 use crate::client::RealtimeClient;
 use crate::components::{THEME_BOOT_SCRIPT, provide_clock};
-use crate::pages::{Admin, Workspace};
+use crate::pages::{Admin, Workspace, page_path};
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::{
-    StaticSegment,
-    components::{Route, Router, Routes},
-};
 
 /// The HTML document around the app (server-rendered).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -19,10 +14,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <title>"Tidings"</title>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                <link rel="stylesheet" id="leptos" href="/pkg/tidings.css"/>
                 <script inner_html=THEME_BOOT_SCRIPT></script>
                 <HydrationScripts options/>
-                <MetaTags/>
             </head>
             <body>
                 <App/>
@@ -31,19 +27,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The site's pages: `/` the workspace, `/admin` the admin page; any other
+/// path says so (the server answers it with 404).
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     provide_context(RealtimeClient::new());
     provide_clock();
-    view! {
-        <Stylesheet id="leptos" href="/pkg/tidings.css"/>
-        <Title text="Tidings"/>
-        <Router>
-            <Routes fallback=|| "Page not found.".into_view()>
-                <Route path=StaticSegment("") view=Workspace/>
-                <Route path=StaticSegment("admin") view=Admin/>
-            </Routes>
-        </Router>
+    match page_path().as_str() {
+        "/" => Workspace().into_any(),
+        "/admin" => Admin().into_any(),
+        _ => "Page not found.".into_any(),
     }
 }

@@ -12,7 +12,8 @@
 //!   browser, and only under `hydrate`.
 //! - [`components`]: one Leptos component per file, fed by props and the
 //!   realtime context; none touches a socket.
-//! - [`pages`] and [`app`]: routes and the page shell.
+//! - [`pages`] and [`app`]: the pages, which one a path shows, and the
+//!   page shell.
 //! - `server` (feature `ssr`): one folder per part — the hub core, one
 //!   connection's logic, the transports (WebSocket, SSE), the jobs, the
 //!   HTTP API, the backplane and the operator's surface — composed by
@@ -39,6 +40,8 @@ pub mod server;
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    client::mark_once("hydrateStart");
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
+    client::mark_once("hydratedAt");
 }

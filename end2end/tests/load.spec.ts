@@ -22,6 +22,26 @@ test('page load → Connected over fresh visits', async ({ browser }) => {
       const connectedAt = await readConnectedAt(guest.page);
       expect(connectedAt, 'window.__tidings.connectedAt').toBeGreaterThan(0);
       samples.push(connectedAt!);
+      // Where the time went: the HTML, the WASM's download, then compiling,
+      // hydrating and the socket's welcome.
+      const phases = await guest.page.evaluate(() => {
+        const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+        const wasm = performance
+          .getEntriesByType('resource')
+          .find((e) => e.name.endsWith('.wasm')) as PerformanceResourceTiming | undefined;
+        const marks = window.__tidings ?? {};
+        return {
+          html: nav.responseEnd,
+          wasm: wasm?.responseEnd ?? NaN,
+          hydrateStart: marks.hydrateStart ?? NaN,
+          hydratedAt: marks.hydratedAt ?? NaN,
+        };
+      });
+      const ms = (v: number) => `${Math.round(v)} ms`;
+      console.log(
+        `visit ${i}: html ${ms(phases.html)}, wasm fetched ${ms(phases.wasm)}, ` +
+          `hydrate ${ms(phases.hydrateStart)}–${ms(phases.hydratedAt)}, connected ${ms(connectedAt!)}`,
+      );
     } finally {
       await leave(guest);
     }

@@ -31,6 +31,9 @@ pub use outbox::OutboxFull;
 pub use reconnect::{ConnectionView, Phase};
 pub use signals::{MAX_TOASTS, Signals, TOAST_MS, Toast};
 pub use store::Store;
+/// Page-load marks (`window.__tidings`), for `hydrate()`.
+#[cfg(feature = "hydrate")]
+pub(crate) use transport::mark_once;
 
 /// Reactive handle to the connection; `Copy`, so pass it freely.
 #[derive(Clone, Copy)]

@@ -28,11 +28,31 @@ pub fn polyline_points(values: &[f64], window: usize, width: f64, height: f64) -
             let v = if v.is_finite() { v.max(0.0) } else { 0.0 };
             let x = (offset + i) as f64 * step;
             let y = height - v / top * height;
-            format!("{x:.1},{y:.1}")
+            format!("{},{}", fixed(x, 1), fixed(y, 1))
         })
         .collect::<Vec<_>>()
         .join(" ");
     (points, top)
+}
+
+/// `v` with `decimals` digits after the point, rounded half away from zero
+/// ("12.3"); not finite is "—". Integer formatting only: the browser build
+/// then carries no float-to-text code (core's `flt2dec`, tens of KB).
+pub fn fixed(v: f64, decimals: usize) -> String {
+    if !v.is_finite() {
+        return "—".into();
+    }
+    let decimals = decimals.min(6);
+    let scale = 10_i64.pow(decimals as u32);
+    // Past ±9e12 the value is shown without its fraction (no chart gets there).
+    let scaled = (v.abs() * scale as f64).round().min(9e15) as i64;
+    let sign = if v < 0.0 && scaled != 0 { "-" } else { "" };
+    let (whole, frac) = (scaled / scale, scaled % scale);
+    if decimals == 0 {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}.{frac:0decimals$}")
+    }
 }
 
 /// A line chart with a title and the current value.
@@ -57,7 +77,7 @@ pub fn LineChart(
     let current = move || {
         values
             .with(|v| v.last().copied())
-            .map(|v| format!("{v:.decimals$}"))
+            .map(|v| fixed(v, decimals))
             .unwrap_or_else(|| "—".into())
     };
     view! {
@@ -73,7 +93,7 @@ pub fn LineChart(
                     points=move || geometry.with(|g| g.0.clone())/>
             </svg>
             <div class="chart-scale">
-                {move || format!("max {:.decimals$} · last {window} s", geometry.with(|g| g.1))}
+                {move || format!("max {} · last {window} s", geometry.with(|g| fixed(g.1, decimals)))}
             </div>
         </figure>
     }
@@ -82,6 +102,29 @@ pub fn LineChart(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixed_matches_std_formatting() {
+        for v in [
+            0.0, 0.04, 0.05, 1.25, 12.345, 99.95, -0.04, -2.5, 1e6, 123456.789,
+        ] {
+            for d in 0..4 {
+                let ours = fixed(v, d);
+                let std = format!("{v:.d$}");
+                // std rounds half to even on the exact binary value; ours
+                // rounds half away from zero: they may differ by one last digit.
+                let (a, b): (f64, f64) = (ours.parse().unwrap(), std.parse().unwrap());
+                assert!(
+                    (a - b).abs() <= 10f64.powi(-(d as i32)) + 1e-9,
+                    "{v} {d}: {ours} vs {std}"
+                );
+                assert_eq!(ours.split('.').nth(1).map_or(0, str::len), d, "{ours}");
+            }
+        }
+        assert_eq!(fixed(12.345, 1), "12.3");
+        assert_eq!(fixed(-0.04, 1), "0.0");
+        assert_eq!(fixed(f64::NAN, 1), "—");
+    }
 
     #[test]
     fn scales_to_the_top_value_and_right_aligns() {

@@ -9,7 +9,6 @@ use crate::client::{Identity, storage, use_realtime};
 use crate::components::{ConnectionStatus, LineChart, ThemeToggle, Toasts};
 use crate::protocol::{ADMIN_TOPIC, AdminSample};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 /// Seconds of history in the charts (and samples asked for on open).
 pub const CHART_SECONDS: usize = 60;
@@ -42,12 +41,11 @@ fn admin_token(from_url: Option<String>) -> Option<String> {
 #[component]
 pub fn Admin() -> impl IntoView {
     let client = use_realtime();
-    let query = use_query_map();
     // Unknown until the browser looked (the server renders the page
     // without a token).
     let missing_token = RwSignal::new(false);
     Effect::new(move |_| {
-        let Some(token) = admin_token(query.read_untracked().get("token")) else {
+        let Some(token) = admin_token(super::query_param("token")) else {
             missing_token.set(true);
             return;
         };

@@ -1,11 +1,11 @@
 //! The workspace page: header with the status badge and name picker, and
 //! the room, assistant and operations panels wired to the realtime client.
 
+use super::query_param;
 use super::workspace_panels::{AssistantPanel, OperationsPanel, RoomPanel};
 use crate::client::{Identity, servers, storage, use_realtime};
 use crate::components::{ConnectionStatus, ThemeToggle, Toasts};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 /// Recent messages a fresh visit (or a rebuilt view) loads.
 const ROOM_HISTORY: u32 = 50;
@@ -48,8 +48,7 @@ fn random_suffix() -> String {
 #[component]
 pub fn Workspace() -> impl IntoView {
     let client = use_realtime();
-    let query = use_query_map();
-    let room = clean_room(query.read_untracked().get("room"));
+    let room = clean_room(query_param("room"));
     let topics = RoomTopics::new(&room);
     let name = RwSignal::new(String::new());
     let draft_name = RwSignal::new(String::new());
@@ -72,12 +71,10 @@ pub fn Workspace() -> impl IntoView {
     Effect::new({
         let topics = topics.clone();
         move |_| {
-            let q = query.read_untracked();
-            if let Some(token) = q.get("token").filter(|t| !t.trim().is_empty()) {
+            if let Some(token) = query_param("token").filter(|t| !t.trim().is_empty()) {
                 storage::save(storage::TOKEN_KEY, token.trim());
             }
-            let chosen = q
-                .get("name")
+            let chosen = query_param("name")
                 .filter(|n| !n.trim().is_empty())
                 .or_else(|| storage::load(storage::NAME_KEY))
                 .unwrap_or_else(|| format!("Guest-{}", random_suffix()));
@@ -86,7 +83,7 @@ pub fn Workspace() -> impl IntoView {
             draft_name.set(chosen.clone());
             // `?servers=http://a:1,http://b:2`: connect to these in turn
             // (bad entries are ignored; see `RealtimeOptions::servers`).
-            if let Some(list) = q.get("servers") {
+            if let Some(list) = query_param("servers") {
                 client.set_servers(servers::parse_servers(&list));
             }
             client.connect(identity(chosen));

@@ -210,9 +210,3 @@ pub fn encode_server(frame: &ServerFrame) -> String {
 pub fn encode_client(frame: &ClientFrame) -> String {
     serde_json::to_string(frame).unwrap_or_default()
 }
-
-/// Decodes a server frame (client side). Unknown types are an error the
-/// client logs and skips, so a newer server does not break an older page.
-pub fn decode_server(text: &str) -> Result<ServerFrame, String> {
-    serde_json::from_str(text).map_err(|e| e.to_string())
-}

@@ -14,6 +14,7 @@ mod ids;
 mod json_errors;
 mod ops;
 mod resume;
+mod server_decode;
 mod streams;
 
 #[cfg(test)]
@@ -23,8 +24,8 @@ mod tests;
 
 pub use admin::*;
 pub use codec::{
-    DecodeError, MAX_TOPIC_LEN, decode_client, decode_server, encode_client, encode_server,
-    peek_id, validate_topic,
+    DecodeError, MAX_TOPIC_LEN, decode_client, encode_client, encode_server, peek_id,
+    validate_topic,
 };
 pub use errors::{ErrorCode, close};
 pub use frames::*;
@@ -32,6 +33,7 @@ pub use ids::*;
 pub use json_errors::{MAX_JSON_DEPTH, decode_value, syntax_error};
 pub use ops::*;
 pub use resume::*;
+pub use server_decode::decode_server;
 pub use streams::*;
 
 /// Version of this protocol, announced in the `welcome` frame. Bumped on

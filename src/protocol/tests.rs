@@ -202,6 +202,36 @@ fn every_server_type_round_trips_and_names_itself() {
 }
 
 #[test]
+fn decode_server_agrees_with_the_derived_decoder() {
+    for msg in all_server_msgs() {
+        let frame = Envelope::new(msg, 9).with_topic("room:x").with_seq(2);
+        let text = encode_server(&frame);
+        // Re-encoded through a sorted map: "payload" now comes before "type".
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let reordered = serde_json::to_string(&value).unwrap();
+        let derived: ServerFrame = serde_json::from_str(&reordered).unwrap();
+        assert_eq!(decode_server(&reordered).unwrap(), derived);
+        assert_eq!(derived, frame);
+    }
+    let id = Uuid::new_v4();
+    let unknown = format!(r#"{{"id":"{id}","type":"from_the_future","payload":{{}}}}"#);
+    assert!(
+        decode_server(&unknown)
+            .unwrap_err()
+            .contains("from_the_future")
+    );
+    let missing = format!(r#"{{"id":"{id}","type":"welcome"}}"#);
+    assert!(
+        decode_server(&missing).is_err(),
+        "a typed message needs its payload"
+    );
+    assert!(
+        decode_server(r#"{"type":"ack"}"#).is_err(),
+        "a frame needs its id"
+    );
+}
+
+#[test]
 fn envelope_uses_documented_field_names() {
     let frame =
         Envelope::new(ClientMsg::Typing(TypingBody { typing: false }), 1).with_topic("room:a");

@@ -3,12 +3,11 @@
 //! until shutdown, drains and closes every socket. Built with the same
 //! [`Tidings::builder`] an embedding app uses.
 
-use crate::app::{App, shell};
+use crate::app::shell;
 use crate::server::config::Config;
 use crate::server::embed::{Tidings, serve};
 use axum::Router;
 use leptos::config::LeptosOptions;
-use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::future::Future;
 use tokio::net::TcpListener;
 
@@ -27,9 +26,17 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 /// Merge it with the hub's router (`hub.merge(site(&config))`).
 pub fn site(config: &Config) -> Router {
     let options = leptos_options(config);
-    let routes = generate_route_list(App);
+    // Leptos runs a page's tasks on tokio (an error means it already does).
+    let _ = any_spawner::Executor::init_tokio();
+    let shell_options = options.clone();
+    // The pages (the app picks one by the path); any other path falls
+    // through to the files under site-root, else the app's 404.
+    let page =
+        leptos_axum::render_app_to_stream_with_context(|| {}, move || shell(shell_options.clone()));
     let favicon = axum::routing::get(crate::server::operator::favicon::favicon);
     let router = Router::new()
+        .route("/", axum::routing::get(page.clone()))
+        .route("/admin", axum::routing::get(page))
         .route("/favicon.svg", favicon.clone())
         .route("/favicon.ico", favicon);
     #[cfg(feature = "embed")]
@@ -37,9 +44,7 @@ pub fn site(config: &Config) -> Router {
         "/pkg/{*path}",
         axum::routing::get(crate::server::operator::assets::pkg),
     );
-    let shell_options = options.clone();
     router
-        .leptos_routes(&options, routes, move || shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<LeptosOptions, _>(
             shell,
         ))

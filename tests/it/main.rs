@@ -33,6 +33,7 @@ mod jobs;
 mod layout;
 mod lifecycle;
 mod llm_relay;
+mod pages;
 mod protocol_docs;
 mod redis_lost_data;
 mod redis_scaleout;

@@ -13,6 +13,9 @@ declare global {
     __tidings?: {
       /** `performance.now()` when the badge first became Connected. */
       connectedAt?: number;
+      /** `performance.now()` when `hydrate()` began, and when it returned. */
+      hydrateStart?: number;
+      hydratedAt?: number;
     };
   }
 }

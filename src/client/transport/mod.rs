@@ -16,6 +16,6 @@ mod browser;
 mod noop;
 
 #[cfg(feature = "hydrate")]
-pub use browser::Handle;
+pub use browser::{Handle, mark_once};
 #[cfg(not(feature = "hydrate"))]
 pub use noop::Handle;

@@ -23,3 +23,4 @@ mod socket;
 mod sse;
 
 pub use handle::Handle;
+pub use page_marks::mark_once;
