@@ -5,6 +5,7 @@
 //! every second (`server/operator/admin.rs`). Without the `admin` claim the server
 //! answers `forbidden` and the page says so.
 
+use super::location::query_param;
 use crate::client::{Identity, storage, use_realtime};
 use crate::components::{ConnectionStatus, LineChart, ThemeToggle, Toasts};
 use crate::protocol::{ADMIN_TOPIC, AdminSample};
@@ -45,7 +46,7 @@ pub fn Admin() -> impl IntoView {
     // without a token).
     let missing_token = RwSignal::new(false);
     Effect::new(move |_| {
-        let Some(token) = admin_token(super::query_param("token")) else {
+        let Some(token) = admin_token(query_param("token")) else {
             missing_token.set(true);
             return;
         };

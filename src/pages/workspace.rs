@@ -1,7 +1,7 @@
 //! The workspace page: header with the status badge and name picker, and
 //! the room, assistant and operations panels wired to the realtime client.
 
-use super::query_param;
+use super::location::query_param;
 use super::workspace_panels::{AssistantPanel, OperationsPanel, RoomPanel};
 use crate::client::{Identity, servers, storage, use_realtime};
 use crate::components::{ConnectionStatus, ThemeToggle, Toasts};
