@@ -21,10 +21,7 @@ pub fn query_param(name: &str) -> Option<String> {
 /// The first value of `name` in a query string (without its `?`).
 #[cfg(feature = "ssr")]
 fn param_of(query: &str, name: &str) -> Option<String> {
-    let axum::extract::Query(params) = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(
-        &format!("/?{query}").parse().ok()?,
-    )
-    .ok()?;
+    let params: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
     params.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
@@ -44,9 +41,11 @@ fn param_of(_query: &str, _name: &str) -> Option<String> {
 /// The path and the query string of the request being rendered.
 #[cfg(feature = "ssr")]
 fn read_location() -> Option<(String, String)> {
-    let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
-    let query = parts.uri.query().unwrap_or_default().to_string();
-    Some((parts.uri.path().to_string(), query))
+    // Borrowed, not cloned: the request's parts carry all its headers.
+    leptos::prelude::with_context(|parts: &axum::http::request::Parts| {
+        let query = parts.uri.query().unwrap_or_default().to_string();
+        (parts.uri.path().to_string(), query)
+    })
 }
 
 /// The path and the query string of the page in the browser.

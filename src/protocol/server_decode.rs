@@ -12,6 +12,7 @@ use super::ids::{FrameId, Millis, Priority};
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, Error as _};
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 
 /// A server frame as it arrives: the envelope, the `type`, the raw payload.
 #[derive(Deserialize)]
@@ -29,8 +30,9 @@ struct Wire<'a> {
     epoch: Option<String>,
     #[serde(rename = "ref", default)]
     reference: Option<FrameId>,
-    #[serde(rename = "type")]
-    kind: String,
+    /// Borrowed: a type name has no escapes, so no allocation per frame.
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
     #[serde(borrow, default)]
     payload: Option<&'a RawValue>,
 }
