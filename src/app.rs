@@ -3,7 +3,7 @@
 
 use crate::client::RealtimeClient;
 use crate::components::{THEME_BOOT_SCRIPT, provide_clock};
-use crate::pages::{Admin, Workspace, page_path};
+use crate::pages::{Admin, Workspace, page_path, preconnect_script};
 use leptos::prelude::*;
 
 /// The HTML document around the app (server-rendered).
@@ -15,6 +15,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <title>"Tidings"</title>
+                // Before the style sheet, which would hold it back until it loads.
+                {(page_path() == "/").then(|| view! { <script inner_html=preconnect_script()></script> })}
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <link rel="stylesheet" id="leptos" href="/pkg/tidings.css"/>
                 <script inner_html=THEME_BOOT_SCRIPT></script>

@@ -26,7 +26,7 @@ mod transport;
 use crate::protocol::{ClientMsg, Level};
 pub use fallback::Transport;
 use leptos::prelude::*;
-pub use options::{Identity, RealtimeOptions};
+pub use options::{Identity, PRECONNECT_GLOBAL, RealtimeOptions};
 pub use outbox::OutboxFull;
 pub use reconnect::{ConnectionView, Phase};
 pub use signals::{MAX_TOASTS, Signals, TOAST_MS, Toast};

@@ -39,3 +39,8 @@ pub struct RealtimeOptions {
     /// Default: empty, meaning the page's own origin.
     pub servers: Vec<String>,
 }
+
+/// The `window` property under which a page's head script may leave a
+/// WebSocket it opened early; the first attempt adopts it if its URL is the
+/// one it would open (see `pages/preconnect.rs`).
+pub const PRECONNECT_GLOBAL: &str = "__tidingsSocket";

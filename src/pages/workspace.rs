@@ -10,11 +10,12 @@ use leptos::prelude::*;
 /// Recent messages a fresh visit (or a rebuilt view) loads.
 const ROOM_HISTORY: u32 = 50;
 
-/// Keeps a room name to `[a-z0-9_-]`, at most 40 chars; default "lobby".
+/// Keeps a room name to `[a-z0-9_-]` (ASCII letters lowercased), at most
+/// 40 chars; default "lobby".
 pub fn clean_room(room: Option<String>) -> String {
     let r: String = room
         .unwrap_or_default()
-        .to_lowercase()
+        .to_ascii_lowercase()
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .take(40)

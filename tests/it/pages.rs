@@ -1,7 +1,8 @@
 //! The site's pages as the server renders them: `/` is the workspace of
 //! the room in the query, `/admin` the admin page, any other path the
 //! app's 404 — each rendered by a real server on port 0 (the app picks its
-//! page by path, `pages/location.rs`, with no router).
+//! page by path, `pages/location.rs`, with no router). The workspace opens
+//! its socket from the page's head (`pages/preconnect.rs`).
 
 use crate::support::*;
 
@@ -24,6 +25,13 @@ async fn each_path_renders_its_page() {
         html.contains(r#"href="/pkg/tidings.css""#),
         "the style sheet is linked"
     );
+    let preconnect = html
+        .find("window.__tidingsSocket=")
+        .expect("the workspace opens its socket from the head");
+    assert!(
+        preconnect < html.find("/pkg/tidings.css").expect("the style sheet"),
+        "the preconnect script comes before the style sheet, which would hold it back"
+    );
     let room = html
         .split(r#"class="room-name""#)
         .nth(1)
@@ -44,6 +52,10 @@ async fn each_path_renders_its_page() {
     assert!(
         html.contains(r#"data-testid="admin-page""#),
         "the admin page: {html}"
+    );
+    assert!(
+        !html.contains("__tidingsSocket"),
+        "only the workspace preconnects"
     );
 
     let (status, body) = http(server.addr, "GET", "/no-such-page", None, None).await;

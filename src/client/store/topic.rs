@@ -191,11 +191,13 @@ fn resume_of(s: &StreamView) -> StreamStartBody {
     }
 }
 
+/// By name, ignoring the case of ASCII letters (Unicode case mapping
+/// would bring its tables into the WASM, 6.7 KB gzipped), then by id.
 fn sort_users(users: &mut [User]) {
     users.sort_by(|a, b| {
         a.name
-            .to_lowercase()
-            .cmp(&b.name.to_lowercase())
+            .to_ascii_lowercase()
+            .cmp(&b.name.to_ascii_lowercase())
             .then(a.id.cmp(&b.id))
     });
 }

@@ -8,6 +8,8 @@
 //! - `frames.rs`: sending (outbox, auth, subscribe) and receiving frames;
 //! - `link.rs`: one link over either transport and the fallback policy's
 //!   actions; `socket.rs` and `sse.rs`: the WebSocket and the SSE link;
+//! - `preopened.rs`: the page's early WebSocket, adopted by the first
+//!   attempt;
 //! - `page_marks.rs`: the connected-at mark the end-to-end suite reads.
 //!
 //! May not touch: the client's `mod.rs` or the transport's (it takes the
@@ -19,6 +21,7 @@ mod frames;
 mod handle;
 mod link;
 mod page_marks;
+mod preopened;
 mod socket;
 mod sse;
 

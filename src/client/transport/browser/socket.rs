@@ -1,6 +1,7 @@
 //! The socket half of the browser transport: opening a `WebSocket` for
 //! the current identity and wiring its callbacks to reconnect-machine
-//! events (the SSE fallback's twin is `sse.rs`). onerror is
+//! events (the SSE fallback's twin is `sse.rs`); the first attempt may
+//! adopt the page's early socket (`preopened.rs`). onerror is
 //! deliberately not wired: onclose always follows, so each loss produces
 //! exactly one event and one reconnect.
 
@@ -89,16 +90,26 @@ impl Handle {
         .forget();
     }
 
-    /// Opens the WebSocket of attempt `id`. The machine hears `Opened`
-    /// only at `welcome` (see `on_text`): a socket that opens but never
-    /// hears from the server is not connected.
+    /// Opens the WebSocket of attempt `id` (or adopts the page's early
+    /// one, see `preopened.rs`). The machine hears `Opened` only at
+    /// `welcome` (see `on_text`): a socket that opens but never hears from
+    /// the server is not connected.
     pub(super) fn open(&self, id: u64) -> Option<Socket> {
-        let ws = match WebSocket::new(&self.url()) {
-            Ok(ws) => ws,
-            Err(_) => {
-                self.report_failed_open(id);
-                return None;
-            }
+        let url = self.url();
+        let adopted = self
+            .server_base()
+            .is_none()
+            .then(|| super::preopened::take(&url))
+            .flatten();
+        let ws = match &adopted {
+            Some(p) => p.ws.clone(),
+            None => match WebSocket::new(&url) {
+                Ok(ws) => ws,
+                Err(_) => {
+                    self.report_failed_open(id);
+                    return None;
+                }
+            },
         };
         let weak = Rc::downgrade(&self.0);
         let on_open = Closure::<dyn FnMut()>::new({
@@ -117,15 +128,37 @@ impl Handle {
                 }
             }
         });
-        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
-            if let Some(h) = upgrade(&weak) {
-                h.event(Event::Closed {
-                    socket: id,
-                    code: e.code(),
-                    reason: e.reason(),
-                });
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new({
+            let weak = weak.clone();
+            move |e: CloseEvent| {
+                if let Some(h) = upgrade(&weak) {
+                    h.event(Event::Closed {
+                        socket: id,
+                        code: e.code(),
+                        reason: e.reason(),
+                    });
+                }
             }
         });
+        if let Some(p) = adopted {
+            // What the socket missed is caught up in a microtask: after the
+            // link is stored, before any later event of the socket.
+            wasm_bindgen_futures::spawn_local(async move {
+                let current = |h: &Handle| h.0.borrow().socket.as_ref().map(|l| l.id) == Some(id);
+                let Some(h) = upgrade(&weak).filter(current) else {
+                    return;
+                };
+                if p.open {
+                    h.send_auth();
+                }
+                for text in &p.early {
+                    if !current(&h) {
+                        return;
+                    }
+                    h.on_text(id, text);
+                }
+            });
+        }
         Some(Socket::wire(ws, on_open, on_message, on_close))
     }
 }
