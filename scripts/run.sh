@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
-cargo leptos build --release --precompress --bin-features embed
+cargo leptos build --release --precompress --split --bin-features embed
 exec target/release/tidings "$@"

@@ -72,14 +72,20 @@ step "the fuzz target builds (run it with cargo +nightly fuzz; see README)"
 cargo check --manifest-path fuzz/Cargo.toml
 
 step "release build (WASM site, then the server with the site embedded)"
-cargo leptos build --release --precompress --bin-features embed
+cargo leptos build --release --precompress --split --bin-features embed
 wasm=target/site/pkg/tidings.wasm
 raw=$(wc -c < "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
 echo "METRIC wasm_release_bytes=$raw wasm_release_gzip_bytes=$gz"
-# The WASM's size budget (README, Numbers): past it the run fails, so a
-# change that grows the page's download is seen and argued for.
-wasm_gzip_budget=307200
+# The chunks `--split` cut off (loaded only by the page that needs them).
+for chunk in target/site/pkg/split_*.wasm; do
+  [ -e "$chunk" ] || continue
+  echo "METRIC wasm_chunk $(basename "$chunk") bytes=$(wc -c < "$chunk") gzip_bytes=$(gzip -9 -c "$chunk" | wc -c)"
+done
+# The size budget of the WASM every page loads (README, Numbers): past it
+# the run fails, so a change that grows the page's download is seen and
+# argued for.
+wasm_gzip_budget=281600
 if [ "$gz" -gt "$wasm_gzip_budget" ]; then
   echo "the release WASM is $gz bytes gzipped, over its budget of $wasm_gzip_budget (README, Numbers)" >&2
   exit 1

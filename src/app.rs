@@ -33,11 +33,40 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// path says so (the server answers it with 404).
 #[component]
 pub fn App() -> impl IntoView {
-    provide_context(RealtimeClient::new());
-    provide_clock();
-    match page_path().as_str() {
+    frame(|| match page_path().as_str() {
         "/" => Workspace().into_any(),
         "/admin" => Admin().into_any(),
-        _ => "Page not found.".into_any(),
+        _ => not_found(),
+    })
+}
+
+/// What every page sits in: the realtime client and the clock, as context.
+fn frame(page: impl FnOnce() -> AnyView) -> AnyView {
+    provide_context(RealtimeClient::new());
+    provide_clock();
+    page()
+}
+
+fn not_found() -> AnyView {
+    "Page not found.".into_any()
+}
+
+/// Hydrates the page the server rendered: the same [`App`], page by page,
+/// so the admin page's code sits in a WASM chunk of its own (`cargo leptos
+/// build --split`) that a visit to the workspace never downloads.
+#[cfg(feature = "hydrate")]
+pub fn hydrate_page() {
+    use leptos::mount::hydrate_body;
+    match page_path().as_str() {
+        "/" => hydrate_body(|| frame(|| Workspace().into_any())),
+        "/admin" => wasm_bindgen_futures::spawn_local(hydrate_admin()),
+        _ => hydrate_body(|| frame(not_found)),
     }
+}
+
+/// The admin page's hydration, loaded when the admin page is opened.
+#[cfg(feature = "hydrate")]
+#[lazy]
+async fn hydrate_admin() {
+    leptos::mount::hydrate_body(|| frame(|| Admin().into_any()));
 }

@@ -42,6 +42,6 @@ pub mod server;
 pub fn hydrate() {
     client::mark_once("hydrateStart");
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    app::hydrate_page();
     client::mark_once("hydratedAt");
 }

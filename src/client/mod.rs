@@ -54,7 +54,7 @@ pub struct RealtimeClient {
     /// for the page's own origin (the default, and always over SSE).
     pub server: RwSignal<Option<String>>,
     options: StoredValue<RealtimeOptions>,
-    transport: StoredValue<Option<transport::Handle>, LocalStorage>,
+    transport: StoredValue<Option<transport::Handle>, transport::HandleStorage>,
 }
 
 impl Default for RealtimeClient {
@@ -80,7 +80,7 @@ impl RealtimeClient {
             link: RwSignal::new(fallback::Transport::WebSocket),
             server: RwSignal::new(None),
             options: StoredValue::new(options),
-            transport: StoredValue::new_local(None),
+            transport: StoredValue::new_with_storage(None),
         }
     }
 

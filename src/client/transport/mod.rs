@@ -19,3 +19,11 @@ mod noop;
 pub use browser::{Handle, mark_once};
 #[cfg(not(feature = "hydrate"))]
 pub use noop::Handle;
+
+/// Where the client keeps its `Handle`: the browser's is not `Send` (it
+/// owns JS objects), the server's stand-in is, and must be, because a
+/// page rendered across threads (a `<Suspense>`) drops it on another one.
+#[cfg(feature = "hydrate")]
+pub type HandleStorage = leptos::prelude::LocalStorage;
+#[cfg(not(feature = "hydrate"))]
+pub type HandleStorage = leptos::prelude::SyncStorage;
