@@ -6,6 +6,12 @@ use crate::components::{THEME_BOOT_SCRIPT, provide_clock};
 use crate::pages::{Admin, Workspace, page_path, preconnect_script};
 use leptos::prelude::*;
 
+/// Module scripts the page's JS imports, preloaded in the `<head>` so they
+/// load beside it rather than after it (the server provides it: the
+/// loader of a `--split` build's WASM chunks).
+#[derive(Clone, Debug, Default)]
+pub struct PreloadModules(pub Vec<String>);
+
 /// The HTML document around the app (server-rendered).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -20,6 +26,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <link rel="stylesheet" id="leptos" href="/pkg/tidings.css"/>
                 <script inner_html=THEME_BOOT_SCRIPT></script>
+                {use_context::<PreloadModules>()
+                    .unwrap_or_default()
+                    .0
+                    .into_iter()
+                    .map(|href| view! { <link rel="modulepreload" href=href/> })
+                    .collect_view()}
                 <HydrationScripts options/>
             </head>
             <body>

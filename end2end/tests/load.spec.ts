@@ -15,6 +15,10 @@ import { readConnectedAt } from './support/finders';
 
 const LOADS = 7;
 
+// A trace records every page's DOM and screenshots as it goes, which took
+// the CPU the page needed: the suite's figure was 1.5-2x a plain visit.
+test.use({ trace: 'off' });
+
 test('page load → Connected over fresh visits', async ({ browser }) => {
   test.setTimeout(120_000);
   const room = uniqueRoom('load');

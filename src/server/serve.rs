@@ -3,11 +3,12 @@
 //! until shutdown, drains and closes every socket. Built with the same
 //! [`Tidings::builder`] an embedding app uses.
 
-use crate::app::shell;
+use crate::app::{PreloadModules, shell};
 use crate::server::config::Config;
 use crate::server::embed::{Tidings, serve};
 use axum::Router;
 use leptos::config::LeptosOptions;
+use leptos::context::provide_context;
 use std::future::Future;
 use tokio::net::TcpListener;
 
@@ -21,6 +22,26 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
+/// The loader of the WASM chunks a `--split` build cut off; the page's JS
+/// imports it, so the page preloads it beside the JS (else it is fetched
+/// only once the JS is parsed, later than the WASM itself).
+const SPLIT_LOADER: &str = "__wasm_split.______________________.js";
+
+/// Whether the site was built with `--split` (its `pkg/` has the loader).
+#[cfg(feature = "embed")]
+fn has_split_loader(_config: &Config) -> bool {
+    crate::server::operator::assets::has(SPLIT_LOADER)
+}
+
+/// Whether the site was built with `--split` (its `pkg/` has the loader).
+#[cfg(not(feature = "embed"))]
+fn has_split_loader(config: &Config) -> bool {
+    std::path::Path::new(config.site_root.as_str())
+        .join("pkg")
+        .join(SPLIT_LOADER)
+        .exists()
+}
+
 /// The Tidings site: the workspace and admin pages, the WASM bundle
 /// (`/pkg`, embedded with the feature `embed`) and the site's fallback.
 /// Merge it with the hub's router (`hub.merge(site(&config))`).
@@ -31,8 +52,16 @@ pub fn site(config: &Config) -> Router {
     let shell_options = options.clone();
     // The pages (the app picks one by the path); any other path falls
     // through to the files under site-root, else the app's 404.
-    let page =
-        leptos_axum::render_app_to_stream_with_context(|| {}, move || shell(shell_options.clone()));
+    let modules = PreloadModules(
+        has_split_loader(config)
+            .then(|| format!("/pkg/{SPLIT_LOADER}"))
+            .into_iter()
+            .collect(),
+    );
+    let page = leptos_axum::render_app_to_stream_with_context(
+        move || provide_context(modules.clone()),
+        move || shell(shell_options.clone()),
+    );
     let favicon = axum::routing::get(crate::server::operator::favicon::favicon);
     let router = Router::new()
         .route("/", axum::routing::get(page.clone()))

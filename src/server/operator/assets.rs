@@ -17,6 +17,11 @@ struct Pkg;
 /// How long browsers may reuse a file before revalidating it (seconds).
 const MAX_AGE: u32 = 3_600;
 
+/// Whether the site's `pkg/` holds `path` (as built, uncompressed).
+pub fn has(path: &str) -> bool {
+    Pkg::get(path).is_some()
+}
+
 /// `GET /pkg/{*path}`.
 pub async fn pkg(Path(path): Path<String>, headers: HeaderMap) -> Response {
     let accepts = headers
