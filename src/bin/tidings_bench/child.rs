@@ -1,9 +1,10 @@
 //! Server child processes: the bench re-executes itself as
-//! `serve-tidings` / `serve-baseline` so each server's RSS and CPU can be
+//! `serve-tidings` / `serve-baseline` / `serve-plain` so each server's RSS and CPU can be
 //! read from `/proc` apart from the load generator's. A child is killed
 //! when its handle is dropped (normal end, error, timeout or panic), and it
 //! exits by itself when the bench dies (its stdin closes).
 
+use super::dialect::Dialect;
 use super::serve::Limits;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -15,7 +16,10 @@ use std::time::Duration;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Tidings,
+    /// The bare hub speaking Tidings' frames (`baseline.rs`).
     Baseline,
+    /// The plain hub with its own minimal frames (`plain.rs`).
+    Plain,
 }
 
 impl Kind {
@@ -23,6 +27,15 @@ impl Kind {
         match self {
             Kind::Tidings => "tidings",
             Kind::Baseline => "baseline",
+            Kind::Plain => "plain",
+        }
+    }
+
+    /// The frames its clients speak.
+    pub fn dialect(self) -> Dialect {
+        match self {
+            Kind::Tidings | Kind::Baseline => Dialect::Tidings,
+            Kind::Plain => Dialect::Plain,
         }
     }
 }
@@ -75,8 +88,13 @@ impl ServerChild {
                 cmd.arg("--");
                 cmd.args(tidings_args);
             }
-            Kind::Baseline => {
-                cmd.arg("serve-baseline")
+            Kind::Baseline | Kind::Plain => {
+                let command = if kind == Kind::Plain {
+                    "serve-plain"
+                } else {
+                    "serve-baseline"
+                };
+                cmd.arg(command)
                     .arg("--addr")
                     .arg(addr)
                     .arg("--queue")

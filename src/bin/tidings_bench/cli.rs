@@ -38,6 +38,9 @@ pub enum Command {
     /// (internal) Run the baseline hub as a child.
     #[command(hide = true)]
     ServeBaseline(ServeBaselineArgs),
+    /// (internal) Run the plain hub as a child.
+    #[command(hide = true)]
+    ServePlain(ServeBaselineArgs),
 }
 
 #[derive(Args, Debug, Clone)]

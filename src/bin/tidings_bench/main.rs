@@ -1,5 +1,7 @@
 //! `tidings-bench`: a load generator that measures the Tidings hub against
-//! a bare axum + tokio `broadcast` hub (the baseline) on the same machine,
+//! a bare axum + tokio `broadcast` hub speaking Tidings' frames (the
+//! baseline) and, in the steady scenario, the plain hub an axum user would
+//! write with its own minimal frames (`plain.rs`), on the same machine,
 //! over real WebSockets on 127.0.0.1 only. Servers run as child processes
 //! (this binary re-executed with a hidden `serve-*` subcommand) so their
 //! RSS and CPU are read from /proc. Every scenario is bounded in time and
@@ -13,10 +15,12 @@ mod baseline;
 mod child;
 mod cli;
 mod client;
+mod dialect;
 mod fdlimit;
 mod flood;
 mod healthz;
 mod idle;
+mod plain;
 mod procstat;
 mod report;
 mod sampler;
@@ -62,6 +66,7 @@ fn main() -> ExitCode {
                 serve::tidings(&a.addr, &a.extra, limits).await
             }
             Command::ServeBaseline(a) => serve::baseline(a.addr, a.queue as usize).await,
+            Command::ServePlain(a) => serve::plain(a.addr, a.queue as usize).await,
             command => {
                 match &nofile {
                     Ok(n) => println!("open-file limit: {n}"),
@@ -125,15 +130,25 @@ async fn bench(command: Command) -> Result<(), String> {
                 steady::run(Kind::Baseline, &p, &id),
             )
             .await?;
-            report::print_steady(&t, &b);
+            let plain = bounded(
+                c.timeout(120),
+                "steady (plain)",
+                steady::run(Kind::Plain, &p, &id),
+            )
+            .await?;
+            report::print_steady(&t, &[&b, &plain]);
             let line = serde_json::json!({
                 "scenario": "steady",
                 "machine": report::machine_note(),
                 "tidings_flags": report::tidings_flags(&c.server_args),
                 "tidings": t,
                 "baseline": b,
+                "plain": plain,
                 "ratio_deliveries_per_s": t.deliveries_per_s / b.deliveries_per_s.max(1e-9),
                 "ratio_p99": t.p99_us as f64 / (b.p99_us.max(1)) as f64,
+                "ratio_plain_deliveries_per_s": t.deliveries_per_s / plain.deliveries_per_s.max(1e-9),
+                "ratio_plain_p99": t.p99_us as f64 / (plain.p99_us.max(1)) as f64,
+                "ratio_plain_cpu_per_delivery": t.cpu_us_per_delivery / plain.cpu_us_per_delivery.max(1e-9),
             });
             report::append_json(c.json_out.as_deref(), &line)?;
             if a.fail_on_loss && (t.lost > 0 || t.publish_errors > 0) {
@@ -249,7 +264,7 @@ async fn bench(command: Command) -> Result<(), String> {
             });
             report::append_json(c.json_out.as_deref(), &line)
         }
-        Command::ServeTidings(_) | Command::ServeBaseline(_) => Ok(()),
+        Command::ServeTidings(_) | Command::ServeBaseline(_) | Command::ServePlain(_) => Ok(()),
     }
 }
 

@@ -1,5 +1,5 @@
 //! Results: the figures of each scenario, printed side by side (Tidings,
-//! baseline, ratio) and appended as one JSON line to `--json-out` for the
+//! the baseline and, for steady, the plain hub; ratios) and appended as one JSON line to `--json-out` for the
 //! matrix script.
 
 use serde::Serialize;
@@ -27,6 +27,12 @@ pub struct SteadyResult {
     pub max_us: u64,
     pub server_cpu_s: f64,
     pub server_cpu_pct: f64,
+    /// Server CPU time per delivery (µs).
+    pub cpu_us_per_delivery: f64,
+    /// Mean size of a delivered message's frame (bytes of text).
+    pub bytes_per_delivery: f64,
+    /// RSS the subscribed connections added, per connection (KiB).
+    pub rss_kib_per_connection: f64,
     pub setup_s: f64,
     pub rss_start_kib: u64,
     pub rss_subscribed_kib: u64,
@@ -98,66 +104,88 @@ fn ratio(a: f64, b: f64) -> String {
     }
 }
 
-/// Prints a steady run: Tidings and baseline side by side.
-pub fn print_steady(t: &SteadyResult, b: &SteadyResult) {
+/// Prints a steady run: Tidings and each other hub side by side, then
+/// Tidings' ratio to each of them.
+pub fn print_steady(t: &SteadyResult, others: &[&SteadyResult]) {
     println!(
         "\nsteady state: {} subscribers on one topic, {} msg/s for {} s ({} messages)",
         t.subscribers, t.rate, t.duration_s, t.published
     );
-    println!(
-        "{:<28} {:>16} {:>16} {:>10}",
-        "", "tidings", "baseline", "ratio"
-    );
-    let row = |name: &str, a: String, b: String, r: String| {
-        println!("{name:<28} {a:>16} {b:>16} {r:>10}");
+    let all: Vec<&SteadyResult> = std::iter::once(t).chain(others.iter().copied()).collect();
+    let mut head = format!("{:<28}", "");
+    for r in &all {
+        head.push_str(&format!(" {:>16}", r.server));
+    }
+    for r in others {
+        head.push_str(&format!(" {:>12}", format!("t/{}", r.server)));
+    }
+    println!("{head}");
+    // One row: each hub's figure, then Tidings' ratio to each other hub
+    // (`ratio_of` picks the number compared; `None`: counts, no ratio).
+    let row = |name: &str,
+               show: &dyn Fn(&SteadyResult) -> String,
+               ratio_of: Option<&dyn Fn(&SteadyResult) -> f64>| {
+        let mut line = format!("{name:<28}");
+        for r in &all {
+            line.push_str(&format!(" {:>16}", show(r)));
+        }
+        if let Some(f) = ratio_of {
+            for r in others {
+                line.push_str(&format!(" {:>12}", ratio(f(t), f(r))));
+            }
+        }
+        println!("{line}");
     };
     row(
         "deliveries/s",
-        format!("{:.0}", t.deliveries_per_s),
-        format!("{:.0}", b.deliveries_per_s),
-        ratio(t.deliveries_per_s, b.deliveries_per_s),
+        &|r| format!("{:.0}", r.deliveries_per_s),
+        Some(&|r| r.deliveries_per_s),
     );
-    // A latency row, and a row of counts (no ratio), for both servers.
-    let latency = |name: &str, t_us: u64, b_us: u64| {
-        row(name, ms(t_us), ms(b_us), ratio(t_us as f64, b_us as f64));
-    };
-    let counts = |name: &str, t: String, b: String| row(name, t, b, String::new());
-    latency("latency p50", t.p50_us, b.p50_us);
-    latency("latency p90", t.p90_us, b.p90_us);
-    latency("latency p99", t.p99_us, b.p99_us);
-    latency("latency max", t.max_us, b.max_us);
-    counts(
+    row("latency p50", &|r| ms(r.p50_us), Some(&|r| r.p50_us as f64));
+    row("latency p90", &|r| ms(r.p90_us), Some(&|r| r.p90_us as f64));
+    row("latency p99", &|r| ms(r.p99_us), Some(&|r| r.p99_us as f64));
+    row("latency max", &|r| ms(r.max_us), Some(&|r| r.max_us as f64));
+    row(
         "delivered / expected",
-        format!("{}/{}", t.delivered, t.expected),
-        format!("{}/{}", b.delivered, b.expected),
+        &|r| format!("{}/{}", r.delivered, r.expected),
+        None,
     );
-    counts("lost deliveries", t.lost.to_string(), b.lost.to_string());
-    counts(
+    row("lost deliveries", &|r| r.lost.to_string(), None);
+    row(
         "subscribers closed early",
-        t.closed_early.to_string(),
-        b.closed_early.to_string(),
+        &|r| r.closed_early.to_string(),
+        None,
     );
-    counts(
-        "publish errors",
-        t.publish_errors.to_string(),
-        b.publish_errors.to_string(),
-    );
+    row("publish errors", &|r| r.publish_errors.to_string(), None);
     row(
         "server CPU (% of 1 core)",
-        format!("{:.0}%", t.server_cpu_pct),
-        format!("{:.0}%", b.server_cpu_pct),
-        ratio(t.server_cpu_s, b.server_cpu_s),
+        &|r| format!("{:.0}%", r.server_cpu_pct),
+        Some(&|r| r.server_cpu_s),
+    );
+    row(
+        "server CPU per delivery",
+        &|r| format!("{:.2} µs", r.cpu_us_per_delivery),
+        Some(&|r| r.cpu_us_per_delivery),
+    );
+    row(
+        "bytes per delivery",
+        &|r| format!("{:.0} B", r.bytes_per_delivery),
+        Some(&|r| r.bytes_per_delivery),
     );
     row(
         "server RSS subscribed",
-        format!("{} KiB", t.rss_subscribed_kib),
-        format!("{} KiB", b.rss_subscribed_kib),
-        ratio(t.rss_subscribed_kib as f64, b.rss_subscribed_kib as f64),
+        &|r| format!("{} KiB", r.rss_subscribed_kib),
+        Some(&|r| r.rss_subscribed_kib as f64),
     );
-    counts(
+    row(
+        "RSS per subscriber",
+        &|r| format!("{:.1} KiB", r.rss_kib_per_connection),
+        Some(&|r| r.rss_kib_per_connection),
+    );
+    row(
         "setup (connect+subscribe)",
-        format!("{:.1} s", t.setup_s),
-        format!("{:.1} s", b.setup_s),
+        &|r| format!("{:.1} s", r.setup_s),
+        None,
     );
 }
 

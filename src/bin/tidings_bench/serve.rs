@@ -1,4 +1,4 @@
-//! The hidden `serve-tidings` / `serve-baseline` subcommands: what a server
+//! The hidden `serve-tidings` / `serve-baseline` / `serve-plain` subcommands: what a server
 //! child runs. Binds (retrying, so a restart can take the same port at
 //! once), prints `LISTENING addr`, serves until its stdin closes.
 
@@ -139,4 +139,11 @@ pub async fn baseline(addr: SocketAddr, queue: usize) -> Result<(), String> {
     let listener = bind(addr).await?;
     announce(&listener)?;
     super::baseline::serve(listener, queue, parent_gone()).await
+}
+
+/// `serve-plain`: the plain hub (one broadcast per topic, its own frames).
+pub async fn plain(addr: SocketAddr, queue: usize) -> Result<(), String> {
+    let listener = bind(addr).await?;
+    announce(&listener)?;
+    super::plain::serve(listener, queue, parent_gone()).await
 }

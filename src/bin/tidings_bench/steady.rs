@@ -5,6 +5,7 @@
 
 use super::child::{Kind, ServerChild};
 use super::client::{self, Latencies};
+use super::dialect::{Dialect, Event};
 use super::procstat;
 use super::report::SteadyResult;
 use futures_util::StreamExt;
@@ -36,6 +37,8 @@ struct Shared {
     failed: AtomicU64,
     frames: AtomicU64,
     delivered: AtomicU64,
+    /// Bytes of the delivered messages' frames, as they came off the wire.
+    delivered_bytes: AtomicU64,
     last_delivery_ns: AtomicU64,
     latency: Latencies,
 }
@@ -58,16 +61,19 @@ pub async fn run(kind: Kind, p: &Params, run_id: &str) -> Result<SteadyResult, S
         failed: AtomicU64::new(0),
         frames: AtomicU64::new(0),
         delivered: AtomicU64::new(0),
+        delivered_bytes: AtomicU64::new(0),
         last_delivery_ns: AtomicU64::new(0),
         latency: Latencies::new(16)?,
     });
 
+    let dialect = kind.dialect();
     let setup_start = Instant::now();
     let gate = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
     let mut tasks = Vec::with_capacity(p.subscribers as usize);
     for i in 0..p.subscribers {
         let uid = format!("{run_id}-{}-s{i}", kind.name());
         tasks.push(tokio::spawn(subscriber(
+            dialect,
             i as usize,
             addr,
             uid,
@@ -116,7 +122,7 @@ pub async fn run(kind: Kind, p: &Params, run_id: &str) -> Result<SteadyResult, S
             .enable_all()
             .build()
             .map_err(|e| format!("runtime: {e}"))?
-            .block_on(publish(addr, &uid, rate, messages))
+            .block_on(publish(dialect, addr, &uid, rate, messages))
     })
     .await
     .map_err(|e| format!("{} publisher thread: {e}", kind.name()))?
@@ -151,6 +157,13 @@ pub async fn run(kind: Kind, p: &Params, run_id: &str) -> Result<SteadyResult, S
     let wall_s = (end_ns - publish_start) as f64 / 1e9;
     let cpu_s = (cpu1 - cpu0) as f64 / procstat::TICKS_PER_SEC;
     let h = shared.latency.merged()?;
+    let per_delivery = |x: f64| {
+        if delivered > 0 {
+            x / delivered as f64
+        } else {
+            0.0
+        }
+    };
     Ok(SteadyResult {
         server: kind.name().into(),
         subscribers: n,
@@ -170,6 +183,9 @@ pub async fn run(kind: Kind, p: &Params, run_id: &str) -> Result<SteadyResult, S
         max_us: h.max(),
         server_cpu_s: cpu_s,
         server_cpu_pct: 100.0 * cpu_s / wall_s,
+        cpu_us_per_delivery: per_delivery(cpu_s * 1e6),
+        bytes_per_delivery: per_delivery(shared.delivered_bytes.load(Relaxed) as f64),
+        rss_kib_per_connection: rss_subscribed.saturating_sub(rss_start) as f64 / n.max(1) as f64,
         setup_s,
         rss_start_kib: rss_start,
         rss_subscribed_kib: rss_subscribed,
@@ -206,7 +222,9 @@ pub async fn settle(counter: &AtomicU64, quiet: Duration, limit: Duration) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn subscriber(
+    dialect: Dialect,
     i: usize,
     addr: SocketAddr,
     uid: String,
@@ -220,7 +238,12 @@ async fn subscriber(
     };
     let permit = gate.acquire().await;
     let timeout = Duration::from_secs(30);
-    let mut ws = match client::connect(addr, &uid, timeout).await {
+    let ready = async {
+        let mut ws = dialect.connect(addr, &uid, timeout).await?;
+        client::send(&mut ws, dialect.subscribe(TOPIC)).await?;
+        Ok::<_, String>(ws)
+    };
+    let mut ws = match ready.await {
         Ok(ws) => ws,
         Err(e) => {
             eprintln!("subscriber {i}: {e}");
@@ -228,18 +251,9 @@ async fn subscriber(
             return out;
         }
     };
-    if let Err(e) = client::welcome(&mut ws, timeout).await {
-        eprintln!("subscriber {i}: {e}");
-        shared.failed.fetch_add(1, Relaxed);
-        return out;
-    }
-    if let Err(e) = client::send(&mut ws, client::subscribe(TOPIC, None)).await {
-        eprintln!("subscriber {i}: {e}");
-        shared.failed.fetch_add(1, Relaxed);
-        return out;
-    }
     let mut subscribed = false;
-    let mut last_seq = 0u64;
+    // Message numbers seen so far (+1): a repeat is not counted twice.
+    let mut next = 0u64;
     let mut permit = permit.ok();
     loop {
         let msg = tokio::select! {
@@ -259,36 +273,31 @@ async fn subscriber(
             Some(Ok(_)) => continue,
         };
         shared.frames.fetch_add(1, Relaxed);
-        let Some(f) = client::parse(text.as_str()) else {
-            continue;
-        };
-        match f.kind {
-            "message" => {
-                let seq = f.seq.unwrap_or(0);
-                if seq > last_seq {
-                    last_seq = seq;
-                    out.received += 1;
-                    let now = client::now_ns();
-                    if let Some(t) = f.stamp() {
-                        shared.latency.record(i, now.saturating_sub(t) / 1000);
-                    }
-                    shared.delivered.fetch_add(1, Relaxed);
-                    shared.last_delivery_ns.fetch_max(now, Relaxed);
+        match dialect.read(text.as_str()) {
+            Event::Delivery { number, stamp } if number >= next => {
+                next = number + 1;
+                out.received += 1;
+                let now = client::now_ns();
+                if let Some(t) = stamp {
+                    shared.latency.record(i, now.saturating_sub(t) / 1000);
                 }
+                shared.delivered.fetch_add(1, Relaxed);
+                shared.delivered_bytes.fetch_add(text.len() as u64, Relaxed);
+                shared.last_delivery_ns.fetch_max(now, Relaxed);
             }
-            "subscribed" if !subscribed => {
+            Event::Subscribed if !subscribed => {
                 subscribed = true;
                 permit.take();
                 shared.subscribed.fetch_add(1, Relaxed);
             }
-            "ping" => {
+            Event::Ping => {
                 let sent = client::send(&mut ws, client::pong()).await;
                 if sent.is_err() {
                     out.closed_early = !stop.is_cancelled();
                     break;
                 }
             }
-            "error" => eprintln!("subscriber {i}: server error: {text}"),
+            Event::Error => eprintln!("subscriber {i}: server error: {text}"),
             _ => {}
         }
     }
@@ -303,10 +312,15 @@ pub struct Published {
 
 /// Publishes `count` messages at `rate`/s from one connection, then waits
 /// (at most 10 s) for the remaining acks.
-async fn publish(addr: SocketAddr, uid: &str, rate: u64, count: u64) -> Result<Published, String> {
+async fn publish(
+    dialect: Dialect,
+    addr: SocketAddr,
+    uid: &str,
+    rate: u64,
+    count: u64,
+) -> Result<Published, String> {
     let timeout = Duration::from_secs(10);
-    let mut ws = client::connect(addr, uid, timeout).await?;
-    client::welcome(&mut ws, timeout).await?;
+    let mut ws = dialect.connect(addr, uid, timeout).await?;
     let start = tokio::time::Instant::now();
     let at = |i: u64| start + Duration::from_nanos(i.saturating_mul(1_000_000_000) / rate.max(1));
     let mut sent = 0u64;
@@ -325,7 +339,7 @@ async fn publish(addr: SocketAddr, uid: &str, rate: u64, count: u64) -> Result<P
         tokio::select! {
             _ = tokio::time::sleep_until(next) => {
                 if sent < count {
-                    if let Err(e) = client::send(&mut ws, client::publish(TOPIC, sent, client::now_ns())).await {
+                    if let Err(e) = client::send(&mut ws, dialect.publish(TOPIC, sent, client::now_ns())).await {
                         eprintln!("publisher: {e}; publishing stopped");
                         break;
                     }
@@ -345,15 +359,15 @@ async fn publish(addr: SocketAddr, uid: &str, rate: u64, count: u64) -> Result<P
                     break;
                 }
                 let Message::Text(t) = msg else { continue };
-                match client::parse(t.as_str()).map(|f| f.kind) {
-                    Some("ack") => acked += 1,
-                    Some("error") => {
+                match dialect.read(t.as_str()) {
+                    Event::Ack => acked += 1,
+                    Event::Error => {
                         errors += 1;
                         if errors <= 3 {
                             eprintln!("publisher: server error: {t}");
                         }
                     }
-                    Some("ping") => client::send(&mut ws, client::pong()).await?,
+                    Event::Ping => client::send(&mut ws, client::pong()).await?,
                     _ => {}
                 }
             }
