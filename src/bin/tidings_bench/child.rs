@@ -1,5 +1,5 @@
 //! Server child processes: the bench re-executes itself as
-//! `serve-tidings` / `serve-baseline` / `serve-plain` so each server's RSS and CPU can be
+//! `serve-tidings` / `serve-baseline` / `serve-plain` / `serve-socketio` so each server's RSS and CPU can be
 //! read from `/proc` apart from the load generator's. A child is killed
 //! when its handle is dropped (normal end, error, timeout or panic), and it
 //! exits by itself when the bench dies (its stdin closes).
@@ -20,6 +20,8 @@ pub enum Kind {
     Baseline,
     /// The plain hub with its own minimal frames (`plain.rs`).
     Plain,
+    /// The peer: socketioxide doing the same rooms fan-out (`socketio.rs`).
+    SocketIo,
 }
 
 impl Kind {
@@ -28,6 +30,7 @@ impl Kind {
             Kind::Tidings => "tidings",
             Kind::Baseline => "baseline",
             Kind::Plain => "plain",
+            Kind::SocketIo => "socketioxide",
         }
     }
 
@@ -36,6 +39,7 @@ impl Kind {
         match self {
             Kind::Tidings | Kind::Baseline => Dialect::Tidings,
             Kind::Plain => Dialect::Plain,
+            Kind::SocketIo => Dialect::SocketIo,
         }
     }
 }
@@ -88,11 +92,11 @@ impl ServerChild {
                 cmd.arg("--");
                 cmd.args(tidings_args);
             }
-            Kind::Baseline | Kind::Plain => {
-                let command = if kind == Kind::Plain {
-                    "serve-plain"
-                } else {
-                    "serve-baseline"
+            Kind::Baseline | Kind::Plain | Kind::SocketIo => {
+                let command = match kind {
+                    Kind::Plain => "serve-plain",
+                    Kind::SocketIo => "serve-socketio",
+                    _ => "serve-baseline",
                 };
                 cmd.arg(command)
                     .arg("--addr")

@@ -41,6 +41,9 @@ pub enum Command {
     /// (internal) Run the plain hub as a child.
     #[command(hide = true)]
     ServePlain(ServeBaselineArgs),
+    /// (internal) Run the socketioxide peer as a child.
+    #[command(hide = true)]
+    ServeSocketio(ServeBaselineArgs),
 }
 
 #[derive(Args, Debug, Clone)]

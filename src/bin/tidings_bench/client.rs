@@ -32,8 +32,12 @@ pub async fn connect(addr: SocketAddr, uid: &str, timeout: Duration) -> Result<W
 /// Opens `/ws?{query}` within `timeout`. An upgrade the server refused is
 /// `Err("http <status>")`.
 pub async fn open(addr: SocketAddr, query: &str, timeout: Duration) -> Result<Ws, String> {
+    open_url(&format!("ws://{addr}/ws?{query}"), timeout).await
+}
+
+/// Opens a WebSocket to `url` within `timeout` (see [`open`]).
+pub async fn open_url(url: &str, timeout: Duration) -> Result<Ws, String> {
     use tokio_tungstenite::tungstenite::Error;
-    let url = format!("ws://{addr}/ws?{query}");
     match tokio::time::timeout(
         timeout,
         tokio_tungstenite::connect_async_with_config(url, None, true),

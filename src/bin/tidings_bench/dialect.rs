@@ -1,7 +1,8 @@
 //! What the steady scenario's clients say to each hub: the Tidings
-//! protocol (Tidings and the baseline, which speaks the same frames) or
-//! the plain hub's own minimal frames (`plain.rs`). One reader turns a
-//! frame of either into the few events the bench counts.
+//! protocol (Tidings and the baseline, which speaks the same frames), the
+//! plain hub's own minimal frames (`plain.rs`) or Socket.IO's (the
+//! socketioxide peer, `socketio.rs`: engine.io v4 over a WebSocket). One
+//! reader turns a frame of any into the few events the bench counts.
 
 use super::client;
 use serde::Deserialize;
@@ -14,7 +15,15 @@ pub enum Dialect {
     Tidings,
     /// The plain hub: no welcome, `{"sub":…}`, `{"pub":…,"data":…}`.
     Plain,
+    /// Socket.IO: the engine.io handshake (`0{…}`, then `40` both ways),
+    /// `join` and `pub` events with acknowledgements, `msg` events, and
+    /// engine.io's ping (`2`) answered with `3`.
+    SocketIo,
 }
+
+/// The acknowledgement id of `join` (`pub` uses [`PUB_ACK`]).
+const JOIN_ACK: u64 = 0;
+const PUB_ACK: u64 = 1;
 
 /// What the bench reads in a frame.
 #[derive(Debug, PartialEq, Eq)]
@@ -51,11 +60,30 @@ impl Dialect {
         uid: &str,
         timeout: std::time::Duration,
     ) -> Result<client::Ws, String> {
-        let mut ws = client::connect(addr, uid, timeout).await?;
-        if self == Dialect::Tidings {
-            client::welcome(&mut ws, timeout).await?;
+        match self {
+            Dialect::Tidings => {
+                let mut ws = client::connect(addr, uid, timeout).await?;
+                client::welcome(&mut ws, timeout).await?;
+                Ok(ws)
+            }
+            Dialect::Plain => client::connect(addr, uid, timeout).await,
+            Dialect::SocketIo => {
+                let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
+                let mut ws = client::open_url(&url, timeout).await?;
+                tokio::time::timeout(timeout, socketio_handshake(&mut ws))
+                    .await
+                    .map_err(|_| "no Socket.IO handshake in time".to_string())??;
+                Ok(ws)
+            }
         }
-        Ok(ws)
+    }
+
+    /// The answer to the hub's ping.
+    pub fn pong(self) -> String {
+        match self {
+            Dialect::SocketIo => "3".into(),
+            _ => client::pong(),
+        }
     }
 
     /// Subscribes to `topic` (Tidings: as a feed, without presence).
@@ -63,6 +91,7 @@ impl Dialect {
         match self {
             Dialect::Tidings => client::subscribe(topic, None),
             Dialect::Plain => serde_json::json!({ "sub": topic }).to_string(),
+            Dialect::SocketIo => format!("42{JOIN_ACK}{}", serde_json::json!(["join", topic])),
         }
     }
 
@@ -75,6 +104,13 @@ impl Dialect {
                 "data": { "text": format!("bench message {i}"), "i": i, "t": t },
             })
             .to_string(),
+            Dialect::SocketIo => format!(
+                "42{PUB_ACK}{}",
+                serde_json::json!(["pub", {
+                    "room": topic,
+                    "data": { "text": format!("bench message {i}"), "i": i, "t": t },
+                }])
+            ),
         }
     }
 
@@ -114,7 +150,58 @@ impl Dialect {
                 }) => Event::Subscribed,
                 _ => Event::Other,
             },
+            Dialect::SocketIo => read_socketio(text),
         }
+    }
+}
+
+/// Engine.io's open packet, then the default namespace's connect.
+async fn socketio_handshake(ws: &mut client::Ws) -> Result<(), String> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let mut opened = false;
+    while let Some(msg) = ws.next().await {
+        let Message::Text(t) = msg.map_err(|e| format!("Socket.IO handshake: {e}"))? else {
+            continue;
+        };
+        if !opened && t.starts_with('0') {
+            opened = true;
+            client::send(ws, "40".into()).await?;
+        } else if opened && t.starts_with("40") {
+            return Ok(());
+        } else if t.starts_with("44") {
+            return Err(format!("Socket.IO refused the connection: {t}"));
+        }
+    }
+    Err("closed during the Socket.IO handshake".into())
+}
+
+/// A Socket.IO frame: `2` ping, `43<id>[…]` an acknowledgement,
+/// `42["msg",data]` a delivery.
+fn read_socketio(text: &str) -> Event {
+    if text == "2" {
+        return Event::Ping;
+    }
+    if let Some(rest) = text.strip_prefix("43") {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        return match rest[..digits].parse::<u64>() {
+            Ok(JOIN_ACK) => Event::Subscribed,
+            Ok(_) => Event::Ack,
+            Err(_) => Event::Other,
+        };
+    }
+    if text.starts_with("44") {
+        return Event::Error;
+    }
+    match text
+        .strip_prefix("42")
+        .and_then(|body| serde_json::from_str::<(&str, client::LightData)>(body).ok())
+    {
+        Some(("msg", d)) => Event::Delivery {
+            number: d.i.unwrap_or(0),
+            stamp: d.t,
+        },
+        _ => Event::Other,
     }
 }
 
@@ -144,5 +231,21 @@ mod tests {
             }
         );
         assert_eq!(t.read(r#"{"type":"ping"}"#), Event::Ping);
+        let io = Dialect::SocketIo;
+        assert_eq!(io.read("2"), Event::Ping);
+        assert_eq!(io.read(r#"430["joined"]"#), Event::Subscribed);
+        assert_eq!(io.read(r#"431["ok"]"#), Event::Ack);
+        assert_eq!(
+            io.read(r#"42["msg",{"text":"x","i":7,"t":99}]"#),
+            Event::Delivery {
+                number: 7,
+                stamp: Some(99)
+            }
+        );
+        assert_eq!(io.read(r#"42["other",{}]"#), Event::Other);
+        assert!(
+            io.subscribe("room:a")
+                .starts_with(r#"420["join","room:a"]"#)
+        );
     }
 }

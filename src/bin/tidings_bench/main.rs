@@ -1,7 +1,8 @@
 //! `tidings-bench`: a load generator that measures the Tidings hub against
 //! a bare axum + tokio `broadcast` hub speaking Tidings' frames (the
 //! baseline) and, in the steady scenario, the plain hub an axum user would
-//! write with its own minimal frames (`plain.rs`), on the same machine,
+//! write with its own minimal frames (`plain.rs`) and the socketioxide
+//! peer (`socketio.rs`), on the same machine,
 //! over real WebSockets on 127.0.0.1 only. Servers run as child processes
 //! (this binary re-executed with a hidden `serve-*` subcommand) so their
 //! RSS and CPU are read from /proc. Every scenario is bounded in time and
@@ -26,6 +27,7 @@ mod report;
 mod sampler;
 mod serve;
 mod soak;
+mod socketio;
 mod spike;
 mod steady;
 mod storm;
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
             }
             Command::ServeBaseline(a) => serve::baseline(a.addr, a.queue as usize).await,
             Command::ServePlain(a) => serve::plain(a.addr, a.queue as usize).await,
+            Command::ServeSocketio(a) => serve::socketio(a.addr, a.queue as usize).await,
             command => {
                 match &nofile {
                     Ok(n) => println!("open-file limit: {n}"),
@@ -136,7 +139,13 @@ async fn bench(command: Command) -> Result<(), String> {
                 steady::run(Kind::Plain, &p, &id),
             )
             .await?;
-            report::print_steady(&t, &[&b, &plain]);
+            let peer = bounded(
+                c.timeout(120),
+                "steady (socketioxide)",
+                steady::run(Kind::SocketIo, &p, &id),
+            )
+            .await?;
+            report::print_steady(&t, &[&b, &plain, &peer]);
             let line = serde_json::json!({
                 "scenario": "steady",
                 "machine": report::machine_note(),
@@ -144,11 +153,14 @@ async fn bench(command: Command) -> Result<(), String> {
                 "tidings": t,
                 "baseline": b,
                 "plain": plain,
+                "socketioxide": peer,
                 "ratio_deliveries_per_s": t.deliveries_per_s / b.deliveries_per_s.max(1e-9),
                 "ratio_p99": t.p99_us as f64 / (b.p99_us.max(1)) as f64,
                 "ratio_plain_deliveries_per_s": t.deliveries_per_s / plain.deliveries_per_s.max(1e-9),
                 "ratio_plain_p99": t.p99_us as f64 / (plain.p99_us.max(1)) as f64,
                 "ratio_plain_cpu_per_delivery": t.cpu_us_per_delivery / plain.cpu_us_per_delivery.max(1e-9),
+                "ratio_socketioxide_deliveries_per_s": t.deliveries_per_s / peer.deliveries_per_s.max(1e-9),
+                "ratio_socketioxide_p99": t.p99_us as f64 / (peer.p99_us.max(1)) as f64,
             });
             report::append_json(c.json_out.as_deref(), &line)?;
             if a.fail_on_loss && (t.lost > 0 || t.publish_errors > 0) {
@@ -264,7 +276,10 @@ async fn bench(command: Command) -> Result<(), String> {
             });
             report::append_json(c.json_out.as_deref(), &line)
         }
-        Command::ServeTidings(_) | Command::ServeBaseline(_) | Command::ServePlain(_) => Ok(()),
+        Command::ServeTidings(_)
+        | Command::ServeBaseline(_)
+        | Command::ServePlain(_)
+        | Command::ServeSocketio(_) => Ok(()),
     }
 }
 

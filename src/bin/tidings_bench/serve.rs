@@ -1,4 +1,5 @@
-//! The hidden `serve-tidings` / `serve-baseline` / `serve-plain` subcommands: what a server
+//! The hidden `serve-tidings` / `serve-baseline` / `serve-plain` /
+//! `serve-socketio` subcommands: what a server
 //! child runs. Binds (retrying, so a restart can take the same port at
 //! once), prints `LISTENING addr`, serves until its stdin closes.
 
@@ -146,4 +147,11 @@ pub async fn plain(addr: SocketAddr, queue: usize) -> Result<(), String> {
     let listener = bind(addr).await?;
     announce(&listener)?;
     super::plain::serve(listener, queue, parent_gone()).await
+}
+
+/// `serve-socketio`: the socketioxide peer.
+pub async fn socketio(addr: SocketAddr, queue: usize) -> Result<(), String> {
+    let listener = bind(addr).await?;
+    announce(&listener)?;
+    super::socketio::serve(listener, queue, parent_gone()).await
 }

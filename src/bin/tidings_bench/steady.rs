@@ -291,7 +291,7 @@ async fn subscriber(
                 shared.subscribed.fetch_add(1, Relaxed);
             }
             Event::Ping => {
-                let sent = client::send(&mut ws, client::pong()).await;
+                let sent = client::send(&mut ws, dialect.pong()).await;
                 if sent.is_err() {
                     out.closed_early = !stop.is_cancelled();
                     break;
@@ -367,7 +367,7 @@ async fn publish(
                             eprintln!("publisher: server error: {t}");
                         }
                     }
-                    Event::Ping => client::send(&mut ws, client::pong()).await?,
+                    Event::Ping => client::send(&mut ws, dialect.pong()).await?,
                     _ => {}
                 }
             }
