@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, Data, SocketRef};
+use socketioxide::handler::ConnectHandler;
 use std::future::Future;
 use tokio::net::TcpListener;
 
@@ -20,6 +21,25 @@ use tokio::net::TcpListener;
 struct Publish {
     room: String,
     data: Box<RawValue>,
+}
+
+/// Sets the socket's `join` and `pub` handlers.
+async fn handlers(socket: SocketRef) -> Result<(), std::convert::Infallible> {
+    socket.on(
+        "join",
+        async |socket: SocketRef, Data::<String>(room), ack: AckSender| {
+            socket.join(room);
+            let _ = ack.send("joined");
+        },
+    );
+    socket.on(
+        "pub",
+        async |socket: SocketRef, Data::<Publish>(p), ack: AckSender| {
+            let _ = socket.within(p.room).emit("msg", &p.data).await;
+            let _ = ack.send("ok");
+        },
+    );
+    Ok(())
 }
 
 /// Serves Socket.IO at `/socket.io/` until `shutdown`.
@@ -32,22 +52,11 @@ pub async fn serve(
         .max_buffer_size(queue.max(1))
         .ws_read_buffer_size(256)
         .build_layer();
-    io.ns("/", async |socket: SocketRef| {
-        socket.on(
-            "join",
-            async |socket: SocketRef, Data::<String>(room), ack: AckSender| {
-                socket.join(room);
-                let _ = ack.send("joined");
-            },
-        );
-        socket.on(
-            "pub",
-            async |socket: SocketRef, Data::<Publish>(p), ack: AckSender| {
-                let _ = socket.within(p.room).emit("msg", &p.data).await;
-                let _ = ack.send("ok");
-            },
-        );
-    });
+    // The events' handlers are set in a connect middleware: socketioxide
+    // tells the client it is connected before it runs the connect handler,
+    // so a `join` sent at once was now and then dropped (no handler yet:
+    // 6 of 1000 subscribers never joined).
+    io.ns("/", (async |_: SocketRef| {}).with(handlers));
     let app = axum::Router::new().layer(layer);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
