@@ -152,29 +152,11 @@ async fn connection(mut socket: WebSocket, hub: Arc<Hub>, user: User) {
                     return;
                 }
             }
-            delivered = async {
-                match rx.as_mut() {
-                    Some(r) => r.recv().await,
-                    None => std::future::pending().await,
-                }
-            } => match delivered {
-                Ok(bytes) => {
-                    if socket.send(Message::Text(bytes)).await.is_err() {
-                        return;
-                    }
-                }
-                // Too far behind: close, as Tidings does with a slow consumer.
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let _ = socket
-                        .send(Message::Close(Some(axum::extract::ws::CloseFrame {
-                            code: close::SLOW_CONSUMER,
-                            reason: Utf8Bytes::from_static("slow consumer"),
-                        })))
-                        .await;
+            delivered = super::ring::next(&mut rx) => {
+                if !super::ring::forward(&mut socket, delivered).await {
                     return;
                 }
-                Err(broadcast::error::RecvError::Closed) => return,
-            },
+            }
         }
     }
 }

@@ -24,6 +24,7 @@ mod idle;
 mod plain;
 mod procstat;
 mod report;
+mod ring;
 mod sampler;
 mod serve;
 mod soak;
@@ -121,30 +122,12 @@ async fn bench(command: Command) -> Result<(), String> {
                 baseline_queue: c.baseline_queue,
             };
             let id = run_id();
-            let t = bounded(
-                c.timeout(120),
-                "steady (tidings)",
-                steady::run(Kind::Tidings, &p, &id),
-            )
-            .await?;
-            let b = bounded(
-                c.timeout(120),
-                "steady (baseline)",
-                steady::run(Kind::Baseline, &p, &id),
-            )
-            .await?;
-            let plain = bounded(
-                c.timeout(120),
-                "steady (plain)",
-                steady::run(Kind::Plain, &p, &id),
-            )
-            .await?;
-            let peer = bounded(
-                c.timeout(120),
-                "steady (socketioxide)",
-                steady::run(Kind::SocketIo, &p, &id),
-            )
-            .await?;
+            let mut runs = Vec::new();
+            for kind in [Kind::Tidings, Kind::Baseline, Kind::Plain, Kind::SocketIo] {
+                let what = format!("steady ({})", kind.name());
+                runs.push(bounded(c.timeout(120), &what, steady::run(kind, &p, &id)).await?);
+            }
+            let [t, b, plain, peer] = <[_; 4]>::try_from(runs).map_err(|_| "four runs")?;
             report::print_steady(&t, &[&b, &plain, &peer]);
             let line = serde_json::json!({
                 "scenario": "steady",

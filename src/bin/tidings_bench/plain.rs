@@ -2,8 +2,8 @@
 //! Tidings — one `tokio::sync::broadcast` per topic, its own minimal
 //! frames (no id, seq, epoch or priority) serialized once per message, one
 //! task per connection, tungstenite's buffers tuned as Tidings tunes them.
-//! A subscriber further behind than the broadcast ring is closed (4001),
-//! as the ring has already dropped what it missed.
+//! A subscriber further behind than the broadcast ring is closed (4001,
+//! `ring.rs`), as the ring has already dropped what it missed.
 //!
 //! Its frames (`dialect.rs` speaks them for the bench's clients):
 //! - `{"sub":"room:x"}` → `{"subscribed":"room:x"}`;
@@ -12,7 +12,7 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
@@ -27,8 +27,6 @@ use tokio::sync::broadcast;
 /// Tidings' write buffer and read buffer (`server/transport/ws.rs`).
 const WRITE_BUFFER: usize = 4 * 1024;
 const READ_BUFFER: usize = 256;
-/// Close code for a subscriber the ring left behind (Tidings' slow consumer).
-const LAGGED: u16 = 4001;
 
 struct Hub {
     topics: Mutex<HashMap<String, broadcast::Sender<Utf8Bytes>>>,
@@ -117,27 +115,11 @@ async fn connection(mut socket: WebSocket, hub: Arc<Hub>) {
                     return;
                 }
             }
-            delivered = async {
-                match rx.as_mut() {
-                    Some(r) => r.recv().await,
-                    None => std::future::pending().await,
-                }
-            } => match delivered {
-                Ok(bytes) => {
-                    if socket.send(Message::Text(bytes)).await.is_err() {
-                        return;
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let close = CloseFrame {
-                        code: LAGGED,
-                        reason: Utf8Bytes::from_static("lagged"),
-                    };
-                    let _ = socket.send(Message::Close(Some(close))).await;
+            delivered = super::ring::next(&mut rx) => {
+                if !super::ring::forward(&mut socket, delivered).await {
                     return;
                 }
-                Err(broadcast::error::RecvError::Closed) => return,
-            },
+            }
         }
     }
 }
